@@ -1,0 +1,47 @@
+"""Session-wide reporting of the notebook tests.
+
+Tests record what they measured with ``record_property`` (which pytest-xdist carries
+back from its workers); at the end of the session this prints the notebooks' run times
+and the number of catalogue mistakes caught per notebook, and writes the times to
+test-artifacts/notebook-times.txt.
+"""
+from collections import defaultdict
+from pathlib import Path
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+_times = {}  # notebook -> (seconds, limit, outcome)
+_caught = defaultdict(lambda: [0, 0])  # notebook -> [caught, total]
+
+
+def pytest_runtest_logreport(report):
+    if report.when != "call":
+        return
+    props = dict(report.user_properties)
+    if "notebook_seconds" in props:
+        _times[props["notebook"]] = (props["notebook_seconds"], props["notebook_limit"], report.outcome)
+    if "catalogue_notebook" in props:
+        counts = _caught[props["catalogue_notebook"]]
+        counts[0] += report.passed
+        counts[1] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _times:
+        lines = [f"{'notebook':<24} {'seconds':>8} {'limit':>6}  outcome"]
+        for name in sorted(_times):
+            seconds, limit, outcome = _times[name]
+            lines.append(f"{name:<24} {seconds:>8.1f} {limit:>6.0f}  {outcome}")
+        terminalreporter.write_sep("-", "solutions notebooks, executed top to bottom")
+        for line in lines:
+            terminalreporter.write_line(line)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "notebook-times.txt").write_text("\n".join(lines) + "\n")
+    if _caught:
+        terminalreporter.write_sep("-", "catalogue of wrong answers")
+        for name in sorted(_caught):
+            caught, total = _caught[name]
+            terminalreporter.write_line(f"{name:<24} {caught} of {total} mistakes caught")
+        caught = sum(c for c, _ in _caught.values())
+        total = sum(t for _, t in _caught.values())
+        terminalreporter.write_line(f"{'all notebooks':<24} {caught} of {total} mistakes caught")
