@@ -171,10 +171,11 @@ def date_vocabs():
     return CharVocab(PAD + DATE_INPUT_CHARS), CharVocab(PAD + DATE_OUTPUT_CHARS)
 
 
-def encode_date_pairs(pairs, max_len=None):
+def encode_date_pairs(pairs, max_len=None, pad="right"):
     """Pairs of :func:`date_pairs` -> (X, Y, mask) arrays for a seq2seq model.
 
-    X (n, max_len) int64: the human dates, padded on the right with ``PAD``;
+    X (n, max_len) int64: the human dates, padded with ``PAD`` on the right, or on the
+    left with ``pad="left"`` (so that an encoder's last state follows the last character);
     mask (n, max_len) bool: True on the real characters of X;
     Y (n, 10) int64: the ISO dates.
     """
@@ -183,11 +184,14 @@ def encode_date_pairs(pairs, max_len=None):
     max_len = longest if max_len is None else check_count("max_len", max_len)
     if longest > max_len:
         raise ValueError(f"max_len: {max_len} is shorter than the longest date ({longest} characters)")
+    if pad not in ("left", "right"):
+        raise ValueError(f"pad: expected 'left' or 'right', got {pad!r}")
     X = np.zeros((len(pairs), max_len), dtype=np.int64)
     mask = np.zeros((len(pairs), max_len), dtype=bool)
     Y = np.zeros((len(pairs), ISO_LENGTH), dtype=np.int64)
     for i, (human, iso) in enumerate(pairs):
-        X[i, : len(human)] = vin.encode(human)
-        mask[i, : len(human)] = True
+        where = slice(0, len(human)) if pad == "right" else slice(max_len - len(human), max_len)
+        X[i, where] = vin.encode(human)
+        mask[i, where] = True
         Y[i] = vout.encode(iso)
     return X, Y, mask

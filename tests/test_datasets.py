@@ -91,5 +91,11 @@ def test_encode_date_pairs():
     assert vin.decode(X[0][mask[0]]) == "3 April 1999"
     assert vin.decode(X[1]) == "19990403" + datasets.PAD * 6
     assert vout.decode(Y[1]) == "1999-04-03"
+    XL, _, maskL = datasets.encode_date_pairs(pairs, max_len=14, pad="left")
+    assert vin.decode(XL[1]) == datasets.PAD * 6 + "19990403"
+    np.testing.assert_array_equal(maskL[:, -1], True)
+    np.testing.assert_array_equal(XL[maskL], X[mask])
     with pytest.raises(ValueError, match="max_len"):
         datasets.encode_date_pairs(pairs, max_len=5)
+    with pytest.raises(ValueError, match="pad"):
+        datasets.encode_date_pairs(pairs, pad="middle")
