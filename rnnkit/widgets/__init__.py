@@ -1,0 +1,1 @@
+"""ipywidgets explorers that the notebooks display, one module per explorer."""
