@@ -5,10 +5,16 @@ back from its workers); at the end of the session this prints the notebooks' run
 and the number of catalogue mistakes caught per notebook, and writes the times to
 test-artifacts/notebook-times.txt.
 """
+import sys
 from collections import defaultdict
 from pathlib import Path
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+# The tests import the autograder package of the repository, whichever directory pytest runs from.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 _times = {}  # notebook -> (seconds, limit, outcome)
 _caught = defaultdict(lambda: [0, 0])  # notebook -> [caught, total]
