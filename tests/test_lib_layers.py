@@ -3,6 +3,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnnkit import check_gradients, numerical_gradient, rel_error
 from rnnkit.layers import (affine_backward, affine_forward, embedding_backward, embedding_forward,
@@ -217,3 +219,33 @@ def test_nan_scores_are_reported():
     scores[1, 2] = np.nan
     with pytest.raises(ValueError, match=r"scores contains NaN or infinity \(first at index \(1, 2\)\)"):
         softmax_loss(scores, np.array([0, 1]))
+
+
+# ---------------------------------------------------------------- properties over random sizes
+
+sizes = st.integers(min_value=1, max_value=6)
+float_dtypes = st.sampled_from([np.float32, np.float64])
+
+
+@settings(max_examples=40, deadline=None)
+@given(N=sizes, T=sizes, H=sizes, V=sizes, dtype=float_dtypes, seed=st.integers(0, 2**16))
+def test_temporal_layers_shapes_and_dtypes(N, T, H, V, dtype, seed):
+    r = np.random.default_rng(seed)
+    x = r.standard_normal((N, T, H)).astype(dtype)
+    W, b = r.standard_normal((H, V)).astype(dtype), r.standard_normal(V).astype(dtype)
+    out, cache = temporal_affine_forward(x, W, b)
+    assert out.shape == (N, T, V) and out.dtype == dtype
+    dx, dW, db = temporal_affine_backward(np.ones_like(out), cache)
+    assert (dx.shape, dW.shape, db.shape) == (x.shape, W.shape, b.shape)
+    assert {dx.dtype, dW.dtype, db.dtype} == {np.dtype(dtype)}
+    ids = r.integers(0, V, size=(N, T))
+    emb, cache = embedding_forward(ids, W.T)  # W.T is a (V, H) table
+    assert emb.shape == (N, T, H) and emb.dtype == dtype
+    dout = r.standard_normal((N, T, H)).astype(dtype)
+    expected = np.zeros((V, H), dtype=dtype)
+    np.add.at(expected, ids.reshape(-1), dout.reshape(-1, H))
+    got = embedding_backward(dout, cache)
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+    loss, dscores = softmax_loss(out[:, 0], ids[:, 0])
+    assert np.isfinite(loss) and dscores.shape == (N, V) and dscores.dtype == dtype

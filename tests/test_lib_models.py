@@ -282,3 +282,16 @@ def test_load_rejects_a_file_that_is_not_a_model(tmp_path):
     np.savez(path, W=np.zeros(3))
     with pytest.raises(ValueError, match=r"is not a saved rnnkit model"):
         load_model(path)
+
+
+def test_float32_model_trains_in_float32():
+    model = CharRNN(V, 16, kind="gru", rng=16, dtype=np.float32)
+    opt = Adam(model.params, lr=1e-2)
+    batch = (IDS[None, :-1], IDS[None, 1:])
+    first, _ = train_step(model, opt, batch, clip=1.0)
+    for _ in range(20):
+        loss, _ = train_step(model, opt, batch, clip=1.0)
+    assert loss < first - 0.5
+    assert {p.dtype for p in model.params.values()} == {np.dtype(np.float32)}
+    assert {g.dtype for g in model.grads.values()} == {np.dtype(np.float32)}
+    assert model.sample(IDS[:2], 5, rng=0).dtype == np.int64
