@@ -12,7 +12,7 @@ Any of rnnkit's cells can be used; the layout matches PyTorch's ``bidirectional=
 import numpy as np
 
 from .._validation import Shapes
-from ._cells import check_cell, hidden_size, sequence_backward, sequence_forward
+from ._cells import check_cell, check_params, hidden_size, sequence_backward, sequence_forward
 
 
 def _pair(name, value):
@@ -41,6 +41,8 @@ def bidirectional_forward(x, params_f, params_b, cell="lstm", h0=None, c0=None):
     x = Shapes().array("x", x, "N T D")
     h0_f, h0_b = _pair("h0", h0)
     c0_f, c0_b = _pair("c0", c0)
+    check_params("params_f", params_f)
+    check_params("params_b", params_b)
     H = hidden_size(params_f)
     if hidden_size(params_b) != H:
         raise ValueError(

@@ -52,11 +52,10 @@ def time_gate(times, tau, shift, r_on=0.05, alpha=1e-3):
 
 
 def _check_times(times, N, T):
-    times = np.asarray(times)
-    if times.ndim == 1:
-        times = np.broadcast_to(times, (N, times.shape[0]))
-    if times.shape != (N, T):
-        raise ValueError(f"times: expected shape (N, T) = ({N}, {T}) or (T,), got {np.shape(times)}")
+    given = np.asarray(times)
+    if given.shape not in ((N, T), (T,)):
+        raise ValueError(f"times: expected shape (N, T) = ({N}, {T}) or (T,), got {given.shape}")
+    times = np.broadcast_to(given, (N, T))
     if not np.issubdtype(times.dtype, np.number) or not np.isfinite(times).all():
         raise ValueError("times: expected finite real time stamps")
     steps = np.diff(times, axis=1)
