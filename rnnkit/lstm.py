@@ -74,6 +74,24 @@ def lstm_step_backward(dh_next, dc_next, cache):
     return da @ Wx.T, da @ Wh.T, dc_prev, x.T @ da, h_prev.T @ da, da.sum(axis=0)
 
 
+# lstm_forward keeps its gates in a fused internal layout: the blocks reordered to
+# i, f, o, g (the three sigmoids first) and the pre-activations negated, the candidate's
+# doubled, so that with e = exp(scaled pre-activation) over the whole (N, 4H) block
+#     sigmoid(a) = 1 / (1 + exp(-a))        tanh(a) = 2 / (1 + exp(-2a)) - 1
+# every gate costs one exp, one add and one reciprocal. For a very negative a, exp
+# overflows to inf and 1 / (1 + inf) = 0 is the correct limit, so that overflow is silenced.
+_ORDER = (0, 1, 3, 2)  # internal block k holds public block _ORDER[k]
+_SCALE = (-1.0, -1.0, -1.0, -2.0)
+
+
+def _fused(W, H):
+    """The columns of W (..., 4H) in the internal order and scale of :func:`lstm_forward`."""
+    out = np.empty_like(W)
+    for k, (src, scale) in enumerate(zip(_ORDER, _SCALE)):
+        np.multiply(W[..., src * H : (src + 1) * H], scale, out=out[..., k * H : (k + 1) * H])
+    return out
+
+
 def lstm_forward(x, h0, Wx, Wh, b, c0=None):
     """Run an LSTM over a whole sequence.
 
@@ -86,49 +104,113 @@ def lstm_forward(x, h0, Wx, Wh, b, c0=None):
     Wx = s.array("Wx", Wx, "D 4H")
     Wh = s.array("Wh", Wh, "H 4H")
     b = s.array("b", b, "4H")
+    if c0 is not None:
+        c0 = s.array("c0", c0, "N H")
     N, T, D = x.shape
     H = h0.shape[1]
-    c0 = np.zeros_like(h0) if c0 is None else s.array("c0", c0, "N H")
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))
-    gates = np.matmul(x_tm.reshape(T * N, D), Wx).reshape(T, N, 4 * H)  # (T, N, 4H)
-    gates += b
-    hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[0] = h0
+    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, N, D)
+    gates = np.matmul(x_tm.reshape(T * N, D), _fused(Wx, H)).reshape(T, N, 4 * H)
+    gates += _fused(b, H)
+    Wh_fused = _fused(Wh, H)
+    hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[0] = h0, hs[t + 1] = h_t
     cs = np.empty((T + 1, N, H), dtype=x.dtype)  # cs[0] = c0
     tanh_cs = np.empty((T, N, H), dtype=x.dtype)
-    hs[0], cs[0] = h0, c0
-    for t in range(T):
-        a = gates[t]
-        a += hs[t] @ Wh
-        _gates_(a, H)
-        c = cs[t + 1]
-        np.multiply(a[:, H : 2 * H], cs[t], out=c)
-        c += a[:, :H] * a[:, 2 * H : 3 * H]
-        np.tanh(c, out=tanh_cs[t])
-        np.multiply(a[:, 3 * H :], tanh_cs[t], out=hs[t + 1])
+    hs[0] = h0
+    cs[0] = 0.0 if c0 is None else c0
+    rec = np.empty((N, 4 * H), dtype=x.dtype)
+    ig = np.empty((N, H), dtype=x.dtype)
+    i, f, o, g = (gates[:, :, k * H : (k + 1) * H] for k in range(4))
+    with np.errstate(over="ignore"):
+        for t in range(T):
+            a = gates[t]
+            np.matmul(hs[t], Wh_fused, out=rec)
+            a += rec
+            np.exp(a, out=a)
+            a += 1.0
+            np.reciprocal(a, out=a)  # i, f, o done; g holds sigmoid(2 a_g)
+            g[t] *= 2.0
+            g[t] -= 1.0
+            np.multiply(f[t], cs[t], out=cs[t + 1])
+            np.multiply(i[t], g[t], out=ig)
+            cs[t + 1] += ig
+            np.tanh(cs[t + 1], out=tanh_cs[t])
+            np.multiply(o[t], tanh_cs[t], out=hs[t + 1])
     check_finite(hs[T], x=x, h0=h0, c0=c0, Wx=Wx, Wh=Wh, b=b)
     return hs[1:].transpose(1, 0, 2), (x_tm, Wx, Wh, gates, hs, cs, tanh_cs)
+
+
+_CHUNK_BYTES = 1 << 18  # gates of the time steps the backward prepares at once
+
+
+def _local_factors(gates, c_prev, tanh_c):
+    """The factors of the backward that do not depend on the upstream gradient, for all steps.
+
+    gates (T, N, 4H) in the internal order i, f, o, g. Returns K (T, N, 3, H) and
+    Ko, Kc (T, N, H) such that, with dh the gradient reaching h_t and dc_next the
+    gradient reaching c_t from step t + 1,
+
+        dc = dc_next + dh * Kc           Kc = o (1 - tanh(c)^2)
+        da_o = dh * Ko                   Ko = tanh(c) o (1 - o)
+        da_i, da_f, da_g = dc * K        K = g i (1 - i), c_prev f (1 - f), i (1 - g^2)
+    """
+    H = c_prev.shape[-1]
+    i, f, o, g = (gates[..., k * H : (k + 1) * H] for k in range(4))
+    ds = np.subtract(1.0, gates[..., : 3 * H])
+    ds *= gates[..., : 3 * H]  # sigmoid'(a) = s (1 - s) for i, f, o
+    K = np.empty(c_prev.shape[:-1] + (3, H), dtype=gates.dtype)
+    np.multiply(ds[..., :H], g, out=K[..., 0, :])
+    np.multiply(ds[..., H : 2 * H], c_prev, out=K[..., 1, :])
+    dg = K[..., 2, :]
+    np.multiply(g, g, out=dg)
+    np.subtract(1.0, dg, out=dg)
+    dg *= i
+    Ko = np.multiply(ds[..., 2 * H :], tanh_c)
+    Kc = np.multiply(tanh_c, tanh_c)
+    np.subtract(1.0, Kc, out=Kc)
+    Kc *= o
+    return K, Ko, Kc
 
 
 def lstm_backward(dh, cache):
     """Backward pass of :func:`lstm_forward`.
 
     dh: (N, T, H). Returns dx (N, T, D), dh0 (N, H), dWx (D, 4H), dWh (H, 4H), db (4H,).
+
+    The steps are taken in chunks whose local factors (:func:`_local_factors`) are
+    computed together: large enough to make few NumPy calls, small enough to stay in
+    the CPU cache until the step loop reads them.
     """
     x_tm, Wx, Wh, gates, hs, cs, tanh_cs = cache
     T, N, D = x_tm.shape
     H = hs.shape[2]
     dh = Shapes(gates.dtype, N=N, T=T, H=H).array("dh", dh, "N T H")
-    da = np.empty_like(gates)
-    dh_carry = np.zeros((N, H), dtype=gates.dtype)
-    dc_carry = np.zeros((N, H), dtype=gates.dtype)
-    for t in range(T - 1, -1, -1):
-        dc_carry = _gate_grads(dh[:, t] + dh_carry, dc_carry, gates[t], cs[t], tanh_cs[t], da[t])
-        dh_carry = da[t] @ Wh.T
+    dtype = gates.dtype
+    f = gates[:, :, H : 2 * H]
+    da = np.empty((T, N, 4 * H), dtype=dtype)  # public order i, f, g, o
+    da4 = da.reshape(T, N, 4, H)
+    dh_next = np.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
+    dc_next = np.zeros((N, H), dtype=dtype)  # gradient reaching c_t from step t + 1
+    dh_t = np.empty((N, H), dtype=dtype)
+    dc = np.empty((N, H), dtype=dtype)
+    chunk = max(1, _CHUNK_BYTES // (gates[0].nbytes))
+    for stop in range(T, 0, -chunk):
+        start = max(0, stop - chunk)
+        K, Ko, Kc = _local_factors(gates[start:stop], cs[start:stop], tanh_cs[start:stop])
+        for t in range(stop - 1, start - 1, -1):
+            k = t - start
+            np.add(dh[:, t], dh_next, out=dh_t)
+            np.multiply(dh_t, Ko[k], out=da4[t, :, 3])
+            np.multiply(dh_t, Kc[k], out=dc)
+            dc += dc_next
+            np.multiply(K[k], dc[:, None, :], out=da4[t, :, :3])
+            np.multiply(dc, f[t], out=dc_next)
+            np.matmul(da[t], Wh.T, out=dh_next)
     da2 = da.reshape(T * N, 4 * H)
     dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)
     dWx = x_tm.reshape(T * N, D).T @ da2
     dWh = hs[:-1].reshape(T * N, H).T @ da2
-    return dx, dh_carry, dWx, dWh, da2.sum(axis=0)
+    db = np.ones(T * N, dtype=dtype) @ da2  # the column sums, as one matrix-vector product
+    return dx, dh_next, dWx, dWh, db
 
 
 def lstm_cell_state(cache):
