@@ -4,6 +4,7 @@ A failing check names the quantity, the position of the first mismatch in words
 ("batch row 1, time step 3"), the values, and a hint when one is given.
 """
 import contextlib
+import importlib
 import sys
 
 import numpy as np
@@ -81,10 +82,19 @@ def forbid_reference(student_fn, *names):
 
     It patches rnnkit and its submodules, and any alias of those functions in the
     student's globals, so an answer that just calls the reference does not pass.
+    A name is a function of rnnkit or a dotted path below it ("variants.stacked_forward").
     """
     import rnnkit
 
-    refs = {getattr(rnnkit, n): n for n in names}
+    def resolve(name):  # "rnn_forward", or a dotted path such as "variants.stacked_forward"
+        obj = rnnkit
+        for part in name.split("."):
+            if not hasattr(obj, part):  # a subpackage not imported yet
+                importlib.import_module(f"{obj.__name__}.{part}")
+            obj = getattr(obj, part)
+        return obj
+
+    refs = {resolve(n): n for n in names}
     if student_fn in refs:
         raise AssertionError(
             f"{refs[student_fn]} is rnnkit's own implementation; define it yourself in the exercise cell")
