@@ -12,13 +12,15 @@ every step, so a schedule may change them between steps.
 The update rules are those of ``torch.optim`` with the same defaults, written
 out in each class's docstring, so one step here and there agree to rounding:
 
-    SGD(params, lr, momentum=0, dampening=0, nesterov=False, weight_decay=0)
+    SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False)
     Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10)
     RMSProp(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False)
     Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0)
 
 weight_decay adds ``weight_decay * p`` to the gradient (an L2 penalty), as torch
 does. Gradients are not checked for NaN: a diverging run shows up in the weights.
+Left out on purpose, to keep each update readable: torch's ``maximize``, ``amsgrad``,
+decoupled weight decay (AdamW) and its foreach/fused/capturable execution options.
 """
 import math
 
@@ -108,7 +110,7 @@ class SGD(Optimizer):
         p -= lr * step
     """
 
-    def __init__(self, params, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, lr)
         self.momentum = _check_number("momentum", momentum, 0.0, 1.0)
         self.dampening = _check_number("dampening", dampening, 0.0, 1.0, high_open=False)

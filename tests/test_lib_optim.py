@@ -9,6 +9,10 @@ STEPS = 6
 
 # (rnnkit class, torch.optim name, keyword arguments shared by both)
 CASES = [
+    (SGD, "SGD", {}),  # every default, as torch's
+    (Adagrad, "Adagrad", {}),
+    (RMSProp, "RMSprop", {}),
+    (Adam, "Adam", {}),
     (SGD, "SGD", dict(lr=0.1)),
     (SGD, "SGD", dict(lr=0.1, momentum=0.9)),
     (SGD, "SGD", dict(lr=0.1, momentum=0.9, dampening=0.3, weight_decay=0.01)),
