@@ -172,9 +172,8 @@ N, D, H = 3, 4, 5
 x, h_prev, Wx, Wh, b = checks.random_rnn(N, 1, D, H)
 _, cache = rnnkit.rnn_step_forward(x[:, 0], np.tanh(h_prev), Wx, Wh, b)
 grads = rnn_step_backward(np.ones((N, H)), cache)
-checks.unpack(grads, "rnn_step_backward", checks.STEP_GRADS)
-for name, g, shape in zip(checks.STEP_GRADS, grads, [(N, D), (N, H), (D, H), (H, H), (H,)]):
-    rnnkit.testing.assert_shape(g, shape, name)
+checks.assert_grad_shapes("rnn_step_backward", grads,
+                          {"dx": (N, D), "dh_prev": (N, H), "dWx": (D, H), "dWh": (H, H), "db": (H,)})
 
 # Values against rnnkit on small fixed inputs; a mismatch names the likely mistake.
 checks.check_rnn_step_backward(rnn_step_backward, N=3, D=4, H=5)
@@ -258,9 +257,8 @@ N, T, D, H = 3, 4, 5, 6
 x, h0, Wx, Wh, b = checks.random_rnn(N, T, D, H)
 h, cache = rnn_forward(x, h0, Wx, Wh, b)
 grads = rnn_backward(np.ones((N, T, H)), cache)
-checks.unpack(grads, "rnn_backward", checks.SEQ_GRADS)
-for name, g, shape in zip(checks.SEQ_GRADS, grads, [(N, T, D), (N, H), (D, H), (H, H), (H,)]):
-    rnnkit.testing.assert_shape(g, shape, name)
+checks.assert_grad_shapes("rnn_backward", grads,
+                          {"dx": (N, T, D), "dh0": (N, H), "dWx": (D, H), "dWh": (H, H), "db": (H,)})
 
 # Values against rnnkit: first with dh zero except at the last step (the gradient must
 # travel back to every earlier step), then zero except at step 0 (it must not travel
@@ -485,13 +483,13 @@ loss, dscores = temporal_softmax_loss(np.zeros((2, 3, 4)), np.zeros((2, 3), dtyp
 if np.ndim(loss) != 0:
     raise AssertionError(f"loss should be one number, but it has shape {np.shape(loss)}")
 rnnkit.testing.assert_shape(dscores, (2, 3, 4), "dscores")
-# Uniform scores over 4 classes: every position costs log(4) nats.
-if not np.isclose(float(loss), np.log(4)):
-    raise AssertionError(f"with all scores equal the loss should be log(4) = {np.log(4):.6f}, got {float(loss):.6f}")
 
 # Values against rnnkit on a small fixed batch, without and with a mask.
 checks.check_temporal_softmax_loss(temporal_softmax_loss, N=2, T=3, V=4, use_mask=False)
 checks.check_temporal_softmax_loss(temporal_softmax_loss, N=2, T=3, V=4, use_mask=True)
+# Uniform scores over 4 classes: every position costs log(4) nats.
+if not np.isclose(float(loss), np.log(4)):
+    raise AssertionError(f"with all scores equal the loss should be log(4) = {np.log(4):.6f}, got {float(loss):.6f}")
 print("temporal_softmax_loss: agrees with rnnkit, with and without a mask")
 ### BEGIN HIDDEN TESTS
 for seed, (n, t, v) in enumerate([(1, 1, 2), (5, 7, 3), (3, 2, 9), (1, 6, 5)]):

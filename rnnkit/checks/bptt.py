@@ -115,6 +115,33 @@ def spy(student_fn, name):
             space[key] = original
 
 
+def assert_grad_shapes(fn_name, got, expected):
+    """got: the tuple a backward returned; expected: {gradient name: shape}, in order.
+
+    A wrong shape is explained when it is the transpose of the right one, or the shape of
+    another of the gradients.
+    """
+    got = unpack(got, fn_name, tuple(expected))
+    for g, (name, shape) in zip(got, expected.items()):
+        if not isinstance(g, np.ndarray):
+            raise AssertionError(f"{name} should be a NumPy array, but it is {type(g).__name__}")
+        if g.shape == tuple(shape):
+            continue
+        msg = f"{name} has shape {g.shape}, expected {tuple(shape)}"
+        others = [n for n, s in expected.items() if n != name and tuple(s) == g.shape]
+        if len(shape) == 2 and g.shape == tuple(shape)[::-1]:
+            msg += (f": it is transposed; a gradient has the shape of its variable "
+                    f"({name[1:]} is {tuple(shape)})")
+        elif len(shape) == 1 and g.ndim == 2 and g.shape[1] == shape[0]:
+            msg += f": {name} must be summed over the batch rows (axis 0)"
+        elif len(shape) == 3 and g.shape == (shape[1], shape[0], shape[2]):
+            msg += ": it is time-major (T, N, ...); return it batch first, (N, T, ...)"
+        elif others:
+            msg += f", which is the shape of {others[0]}: are two formulas swapped?"
+        raise AssertionError(msg)
+    return got
+
+
 def random_rnn(N, T, D, H, dtype=np.float64, seed=0, scale=0.5):
     """Inputs of a tanh RNN: x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,).
 
@@ -259,30 +286,34 @@ def check_rnn_backward(student, forward, N=3, T=4, D=5, H=6, dtype=np.float64, s
         assert_close(got_dx, ref_dx, f"{name} (dh zero except at time step {entry})", "N T D",
                      rtol=rtol, atol=atol, hint="look at how the gradient moves from one step to the next")
 
-    # 2. the gradient enters at the last step only: it must reach every earlier step
-    dh_last = np.zeros((N, T, H), dtype)
-    dh_last[:, -1] = rng.standard_normal((N, H))
-    got = run(dh_last)
-    ref = rnnkit.rnn_backward(dh_last, ref_cache)
-    args = (x, h0, Wx, Wh, ref_h)
-    per_step("dx", got[0], ref[0], T - 1, [
-        (_through_time(dh_last, *args, carry=False)[0],
-         "dx is zero before the last step, so the gradient is not carried back in time: "
-         "add dh_prev returned by step t+1 to dh[:, t] before the backward of step t"),
-        (np.zeros_like(ref[0]), "dx is zero: is the upstream gradient dh used at all?")])
-
-    # 3. the gradient enters at step 0 only: nothing may reach later steps
+    # 2. the gradient enters at step 0 only: nothing may reach later steps
     dh_first = np.zeros((N, T, H), dtype)
     dh_first[:, 0] = rng.standard_normal((N, H))
     got = run(dh_first)
     ref = rnnkit.rnn_backward(dh_first, ref_cache)
+    args = (x, h0, Wx, Wh, ref_h)
     per_step("dx", got[0], ref[0], 0, [
         (_through_time(dh_first, *args, reverse=False)[0],
          "the gradient flows forwards in time; loop over t from T-1 down to 0"),
         (_through_time(dh_first, *args, add_upstream=False)[0],
          "dh[:, t] is replaced by the carried gradient; the backward of step t takes the sum "
          "dh[:, t] + dh_prev from step t+1"),
+        (ref[0][:, ::-1], "dx[:, t] holds the gradient of step T-1-t: the loop visits the steps "
+                          "in reverse, but each dx must be stored at its own time step t"),
         (np.zeros_like(ref[0]), "dx is zero: the upstream gradient dh[:, 0] of the first step is lost")])
+
+    # 3. the gradient enters at the last step only: it must reach every earlier step
+    dh_last = np.zeros((N, T, H), dtype)
+    dh_last[:, -1] = rng.standard_normal((N, H))
+    got = run(dh_last)
+    ref = rnnkit.rnn_backward(dh_last, ref_cache)
+    per_step("dx", got[0], ref[0], T - 1, [
+        (_through_time(dh_last, *args, carry=False)[0],
+         "dx is zero before the last step, so the gradient is not carried back in time: "
+         "add dh_prev returned by step t+1 to dh[:, t] before the backward of step t"),
+        (ref[0][:, ::-1], "dx[:, t] holds the gradient of step T-1-t: the loop visits the steps "
+                          "in reverse, but each dx must be stored at its own time step t"),
+        (np.zeros_like(ref[0]), "dx is zero: is the upstream gradient dh used at all?")])
 
     # 4. a full upstream gradient: every output against the reference and the usual mistakes
     got = run(dh)
