@@ -7,7 +7,8 @@
 model that holds them sees the new values without copying. Each optimiser keeps
 its running statistics per parameter in ``opt.state[name]``, counts its updates
 in ``opt.steps``, and reads its hyper-parameters (``opt.lr`` and the rest) at
-every step, so a schedule may change them between steps.
+every step, so a schedule may change them between steps. ``opt.state_dict()`` and
+``opt.load_state_dict(sd)`` let an interrupted run continue exactly.
 
 The update rules are those of ``torch.optim`` with the same defaults, written
 out in each class's docstring, so one step here and there agree to rounding:
@@ -93,11 +94,48 @@ class Optimizer:
     def _update(self, p, g, state):
         raise NotImplementedError
 
+    def hyperparameters(self):
+        """The constructor's keyword arguments as they stand now (lr may have been changed)."""
+        return {k: v for k, v in vars(self).items() if k not in ("params", "state", "steps")}
+
+    def state_dict(self):
+        """Everything needed to continue: class, hyper-parameters, step count, per-parameter state.
+
+        The arrays are copies. :func:`rnnkit.models.save_model` writes this to a checkpoint.
+        """
+        return {"class": type(self).__name__, "hyper": self.hyperparameters(), "steps": self.steps,
+                "state": {name: {k: a.copy() for k, a in st.items()} for name, st in self.state.items()}}
+
+    def load_state_dict(self, sd):
+        """Continue from a :meth:`state_dict` of the same optimiser class over the same parameters."""
+        if sd.get("class") != type(self).__name__:
+            raise ValueError(f"sd: holds the state of {sd.get('class')!r}, not of {type(self).__name__}")
+        if set(sd["state"]) != set(self.params):
+            raise ValueError(
+                f"sd: parameter names {sorted(sd['state'])} do not match the optimiser's {sorted(self.params)}")
+        state = {}
+        for name, p in self.params.items():
+            state[name] = {}
+            for key, a in sd["state"][name].items():
+                a = np.asarray(a)
+                if a.shape != p.shape:
+                    raise ValueError(f"sd: state[{name!r}][{key!r}] has shape {a.shape}, expected {p.shape}")
+                state[name][key] = a.astype(p.dtype, copy=True)
+        hyper = dict(sd["hyper"])
+        if "betas" in hyper:
+            hyper["betas"] = tuple(hyper["betas"])
+        unknown = set(hyper) - set(self.hyperparameters())
+        if unknown:
+            raise ValueError(f"sd: unknown hyper-parameters {sorted(unknown)} for {type(self).__name__}")
+        vars(self).update(hyper)
+        self.steps = int(sd["steps"])
+        self.state = state
+
     def _decayed(self, p, g):
         return g + self.weight_decay * p if self.weight_decay else g
 
     def __repr__(self):
-        hyper = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k not in ("params", "state", "steps"))
+        hyper = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
         return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
 
 

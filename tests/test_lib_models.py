@@ -4,8 +4,8 @@ import pytest
 
 from rnnkit import global_norm, log_softmax, numerical_gradient, rel_error
 from rnnkit.models import (Affine, CharRNN, Embedding, Forecaster, LastStep, Recurrent, Sequential,
-                           SequenceClassifier, TemporalAffine, load_model, train_step)
-from rnnkit.optim import SGD, Adam
+                           SequenceClassifier, TemporalAffine, load_model, restore_optimizer, train_step)
+from rnnkit.optim import SGD, Adagrad, Adam, RMSProp
 
 TEXT = "hello world, hello rnn. " * 4
 CHARS = sorted(set(TEXT))
@@ -234,6 +234,48 @@ def test_load_params_overwrites_in_place_so_the_optimiser_follows(tmp_path):
     assert all(target.params[k] is arrays[k] for k in arrays)
     assert all(opt.params[k] is arrays[k] for k in arrays)
     np.testing.assert_array_equal(target.forward(IDS[None, :5]), source.forward(IDS[None, :5]))
+
+
+@pytest.mark.parametrize("make_opt", [lambda p: Adam(p, lr=1e-2), lambda p: SGD(p, lr=0.1, momentum=0.9),
+                                      lambda p: Adagrad(p, lr=0.1), lambda p: RMSProp(p, centered=True)],
+                         ids=["adam", "sgd", "adagrad", "rmsprop"])
+def test_a_checkpoint_continues_training_exactly(tmp_path, make_opt):
+    batch = (IDS[None, :-1], IDS[None, 1:])
+
+    def run(model, opt, steps):
+        for _ in range(steps):
+            if opt.steps == 2:
+                opt.lr *= 0.5  # a schedule's change must survive the checkpoint too
+            train_step(model, opt, batch, clip=1.0)
+        return opt
+
+    reference = CharRNN(V, 8, rng=17)
+    run(reference, make_opt(reference.params), 6)
+
+    interrupted = CharRNN(V, 8, rng=17)
+    opt = run(interrupted, make_opt(interrupted.params), 3)
+    interrupted.save(tmp_path / "ckpt.npz", optimizer=opt)
+    resumed = load_model(tmp_path / "ckpt.npz")
+    fresh = make_opt(resumed.params)
+    opt = restore_optimizer(tmp_path / "ckpt.npz", fresh)
+    assert opt is fresh and opt.steps == 3 and opt.lr == 0.5 * make_opt(resumed.params).lr
+    run(resumed, opt, 3)
+    for k, p in reference.params.items():
+        np.testing.assert_array_equal(resumed.params[k], p, err_msg=k)
+
+
+def test_checkpoint_errors(tmp_path):
+    model = CharRNN(V, 4, rng=18)
+    model.save(tmp_path / "plain.npz")
+    with pytest.raises(ValueError, match=r"was saved without an optimizer"):
+        restore_optimizer(tmp_path / "plain.npz", Adam(model.params))
+    with pytest.raises(ValueError, match=r"optimizer: its parameters are not the model's arrays"):
+        model.save(tmp_path / "bad.npz", optimizer=Adam({k: p.copy() for k, p in model.params.items()}))
+    model.save(tmp_path / "adam.npz", optimizer=Adam(model.params))
+    with pytest.raises(ValueError, match=r"sd: holds the state of 'Adam', not of SGD"):
+        restore_optimizer(tmp_path / "adam.npz", SGD(model.params))
+    with pytest.raises(ValueError, match=r"meta: every value must be JSON-serialisable"):
+        model.save(tmp_path / "meta.npz", vocab=np.arange(3))
 
 
 # ---------------------------------------------------------------- bad input

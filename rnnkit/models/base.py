@@ -4,9 +4,12 @@ A model is a :class:`~rnnkit.models.layers.Sequential` that also
 
 - records its constructor arguments (``config()``), which is its architecture;
 - computes ``loss(*batch) -> (loss, grads)``: forward, loss and backward in one call;
-- saves itself with ``save(path, **meta)`` to one ``.npz`` file holding every parameter
-  and, as JSON, the class, the architecture and ``meta`` (say, the vocabulary);
-  ``load_model(path)`` rebuilds the model from that file alone, with ``model.meta`` set.
+- saves itself with ``save(path, optimizer=None, **meta)`` to one ``.npz`` file holding
+  every parameter and, as JSON, the class, the architecture and ``meta`` (say, the
+  vocabulary); ``load_model(path)`` rebuilds the model from that file alone, with
+  ``model.meta`` set. Given an optimiser, the file is also a checkpoint:
+  ``restore_optimizer(path, opt)`` puts its state into a new optimiser built on the
+  loaded model's params, and training continues as if it had never stopped.
 
 The file is written next to its destination and then renamed over it, so a run
 interrupted while saving leaves the previous file whole.
@@ -21,6 +24,7 @@ from .layers import Recurrent, Sequential
 FORMAT = 1
 ARCH_KEY = "__model__"
 PARAM_PREFIX = "param:"
+OPTIM_PREFIX = "optim:"
 
 
 class Model(Sequential):
@@ -80,26 +84,35 @@ class Model(Sequential):
         for name, p in own.items():
             np.copyto(p, params[name])
 
-    def save(self, path, **meta):
-        """Write the parameters, the architecture and ``meta`` (JSON-serialisable) to ``path``."""
-        save_model(self, path, **meta)
+    def save(self, path, optimizer=None, **meta):
+        """Write the parameters, the architecture, ``meta`` (JSON-serialisable) and,
+        when given, the optimiser's state to ``path``."""
+        save_model(self, path, optimizer=optimizer, **meta)
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self._config.items())
         return f"{type(self).__name__}({args})  # {self.num_params()} parameters"
 
 
-def save_model(model, path, **meta):
-    """Save ``model`` to the .npz file ``path`` (the name is used exactly as given)."""
+def save_model(model, path, optimizer=None, **meta):
+    """Save ``model`` (and ``optimizer``'s state, if given) to the .npz file ``path``, name as given."""
     if not isinstance(model, Model):
         raise ValueError(f"model: expected an rnnkit model, got {type(model).__name__}")
+    record = {"format": FORMAT, "class": type(model).__name__, "config": model.config(), "meta": meta}
+    arrays = {PARAM_PREFIX + name: p for name, p in model.params.items()}
+    if optimizer is not None:
+        sd = optimizer.state_dict()
+        own = model.params
+        if set(optimizer.params) != set(own) or any(optimizer.params[k] is not p for k, p in own.items()):
+            raise ValueError("optimizer: its parameters are not the model's arrays (build it on model.params)")
+        record["optimizer"] = {"class": sd["class"], "hyper": sd["hyper"], "steps": sd["steps"]}
+        for name, st in sd["state"].items():
+            for key, a in st.items():
+                arrays[f"{OPTIM_PREFIX}{name}:{key}"] = a
     try:
-        arch = json.dumps({"format": FORMAT, "class": type(model).__name__,
-                           "config": model.config(), "meta": meta})
+        arrays[ARCH_KEY] = np.array(json.dumps(record))
     except TypeError as exc:
         raise ValueError(f"meta: every value must be JSON-serialisable ({exc})") from None
-    arrays = {PARAM_PREFIX + name: p for name, p in model.params.items()}
-    arrays[ARCH_KEY] = np.array(arch)
     path = os.fspath(path)
     tmp = f"{path}.partial"
     with open(tmp, "wb") as f:
@@ -107,19 +120,38 @@ def save_model(model, path, **meta):
     os.replace(tmp, path)
 
 
-def load_model(path):
-    """Rebuild the model saved at ``path``; its ``meta`` dict is set from the file."""
+def _read(path):
     with np.load(os.fspath(path), allow_pickle=False) as data:
         if ARCH_KEY not in data.files:
             raise ValueError(f"path: {os.fspath(path)!r} is not a saved rnnkit model (no architecture record)")
-        arch = json.loads(str(data[ARCH_KEY]))
-        params = {k[len(PARAM_PREFIX):]: data[k] for k in data.files if k.startswith(PARAM_PREFIX)}
-    if arch.get("format") != FORMAT:
-        raise ValueError(f"path: file format {arch.get('format')!r} is not the supported format {FORMAT}")
-    cls = Model.registry.get(arch["class"])
+        record = json.loads(str(data[ARCH_KEY]))
+        arrays = {k: data[k] for k in data.files if k != ARCH_KEY}
+    if record.get("format") != FORMAT:
+        raise ValueError(f"path: file format {record.get('format')!r} is not the supported format {FORMAT}")
+    return record, arrays
+
+
+def load_model(path):
+    """Rebuild the model saved at ``path``; its ``meta`` dict is set from the file."""
+    record, arrays = _read(path)
+    cls = Model.registry.get(record["class"])
     if cls is None:
-        raise ValueError(f"path: unknown model class {arch['class']!r}; known: {sorted(Model.registry)}")
-    model = cls(**arch["config"])
-    model.load_params(params)
-    model.meta = arch["meta"]
+        raise ValueError(f"path: unknown model class {record['class']!r}; known: {sorted(Model.registry)}")
+    model = cls(**record["config"])
+    model.load_params({k[len(PARAM_PREFIX):]: a for k, a in arrays.items() if k.startswith(PARAM_PREFIX)})
+    model.meta = record["meta"]
     return model
+
+
+def restore_optimizer(path, optimizer):
+    """Load the optimiser state saved with the model at ``path`` into ``optimizer``; return it."""
+    record, arrays = _read(path)
+    if "optimizer" not in record:
+        raise ValueError(f"path: {os.fspath(path)!r} was saved without an optimizer")
+    state = {name: {} for name in optimizer.params}
+    for k, a in arrays.items():
+        if k.startswith(OPTIM_PREFIX):
+            name, key = k[len(OPTIM_PREFIX):].rsplit(":", 1)
+            state.setdefault(name, {})[key] = a
+    optimizer.load_state_dict({**record["optimizer"], "state": state})
+    return optimizer
