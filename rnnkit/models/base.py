@@ -94,6 +94,15 @@ class Model(Sequential):
         return f"{type(self).__name__}({args})  # {self.num_params()} parameters"
 
 
+def recurrent_stack(kind, D, H, num_layers, reset_after, stateful, rng, dtype):
+    """The named layers "rnn0", "rnn1", ...: the first reads D features, the others H."""
+    if isinstance(num_layers, bool) or not isinstance(num_layers, (int, np.integer)) or num_layers < 1:
+        raise ValueError(f"num_layers: expected a positive integer, got {num_layers!r}")
+    return [(f"rnn{k}", Recurrent(kind, D if k == 0 else H, H, reset_after=reset_after, stateful=stateful,
+                                  rng=rng, dtype=dtype))
+            for k in range(num_layers)]
+
+
 def save_model(model, path, optimizer=None, **meta):
     """Save ``model`` (and ``optimizer``'s state, if given) to the .npz file ``path``, name as given."""
     if not isinstance(model, Model):

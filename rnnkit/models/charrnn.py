@@ -12,17 +12,8 @@ from ..init import as_rng
 from ..layers import check_indices
 from ..loss import temporal_softmax_loss
 from ..sampling import sample_logits
-from .base import Model
-from .layers import Embedding, Recurrent, TemporalAffine
-
-
-def recurrent_stack(kind, D, H, num_layers, reset_after, stateful, rng, dtype):
-    """The named layers "rnn0", "rnn1", ...: the first reads D features, the others H."""
-    if isinstance(num_layers, bool) or not isinstance(num_layers, (int, np.integer)) or num_layers < 1:
-        raise ValueError(f"num_layers: expected a positive integer, got {num_layers!r}")
-    return [(f"rnn{k}", Recurrent(kind, D if k == 0 else H, H, reset_after=reset_after, stateful=stateful,
-                                  rng=rng, dtype=dtype))
-            for k in range(num_layers)]
+from .base import Model, recurrent_stack
+from .layers import Embedding, TemporalAffine
 
 
 class CharRNN(Model):

@@ -132,7 +132,6 @@ class Recurrent(Layer):
       (h (N, H), new state). It keeps no cache.
     """
 
-    FORWARD = {"rnn": rnn_forward, "lstm": lstm_forward, "gru": gru_forward}
     BACKWARD = {"rnn": rnn_backward, "lstm": lstm_backward, "gru": gru_backward}
 
     def __init__(self, kind, D, H, reset_after=False, recurrent_init="orthogonal", stateful=False,
@@ -145,14 +144,20 @@ class Recurrent(Layer):
         self.grads = {}
         self.kind, self.D, self.H = kind, D, H
         self.reset_after = bool(reset_after)
-        self.stateful = bool(stateful)
         self.state = None
         self.dstate0 = None
 
+    @property
+    def stateful(self):
+        return self._config["stateful"]
+
+    @stateful.setter
+    def stateful(self, value):
+        self._config["stateful"] = bool(value)
+
     def initial_state(self, N):
         """Zeros: (h,) or (h, c), each (N, H)."""
-        zeros = lambda: np.zeros((N, self.H), dtype=self.dtype)  # noqa: E731
-        return (zeros(), zeros()) if self.kind == "lstm" else (zeros(),)
+        return tuple(np.zeros((N, self.H), dtype=self.dtype) for _ in range(2 if self.kind == "lstm" else 1))
 
     def reset_state(self):
         self.state = None
@@ -168,7 +173,9 @@ class Recurrent(Layer):
 
     def forward(self, x, state=None):
         x = Shapes(self.dtype, "the layer's parameters", D=self.D).array("x", x, "N T D")
-        N = x.shape[0]
+        N, T, _ = x.shape
+        if T == 0:
+            raise ValueError(f"x: expected at least one time step, got shape {x.shape}")
         if state is None and self.stateful and self.state is not None:
             if self.state[0].shape[0] != N:
                 raise ValueError(

@@ -11,8 +11,7 @@ import numpy as np
 from .._validation import Shapes
 from ..init import as_rng
 from ..layers import mse_loss, softmax_loss
-from .base import Model
-from .charrnn import recurrent_stack
+from .base import Model, recurrent_stack
 from .layers import Affine, Embedding, LastStep, _positive_int
 
 
