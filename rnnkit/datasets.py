@@ -12,6 +12,7 @@ ISO 8601 ("1999-04-03").
 """
 import csv
 import datetime as _dt
+import json
 import os
 from pathlib import Path
 
@@ -38,6 +39,25 @@ def data_dir():
 def load_shakespeare():
     """Eight plays of Shakespeare as one str of about a million ASCII characters."""
     return (data_dir() / "shakespeare.txt").read_text(encoding="ascii")
+
+
+PRETRAINED_CHARLM = "charlm_shakespeare.npz"
+CHARLM_PARAMS = ("W_embed", "Wx", "Wh", "b", "W_out", "b_out")
+
+
+def load_pretrained_charlm(path=None):
+    """The character LSTM trained on :func:`load_shakespeare` by ``benchmarks/train_charlm.py``.
+
+    Returns (params, vocab, meta): the float32 arrays "W_embed" (V, E), "Wx" (E, 4H),
+    "Wh" (H, 4H), "b" (4H,), "W_out" (H, V), "b_out" (V,); the :class:`CharVocab`; and a
+    dict of how it was trained (hyper-parameters, seconds, steps, validation bits/char).
+    """
+    path = data_dir() / PRETRAINED_CHARLM if path is None else Path(path)
+    with np.load(path, allow_pickle=False) as f:
+        params = {name: f[name].copy() for name in CHARLM_PARAMS}
+        vocab = CharVocab.from_dict(json.loads(str(f["vocab"])))
+        meta = json.loads(str(f["meta"]))
+    return params, vocab, meta
 
 
 def split_text(text, val_fraction=0.1):

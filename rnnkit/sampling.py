@@ -94,3 +94,43 @@ def sample_logits(logits, temperature=1.0, top_k=None, rng=None):
     idx = (cdf <= u[:, None]).sum(axis=-1)
     idx = np.minimum(idx, rows.shape[-1] - 1).astype(np.int64)
     return idx[0] if probs.ndim == 1 else idx
+
+
+def lstm_lm_generate(params, vocab, prompt, length, temperature=1.0, top_k=None, rng=None):
+    """Continue ``prompt`` by ``length`` characters with a character-level LSTM model.
+
+    ``params`` holds "W_embed" (V, E), "Wx" (E, 4H), "Wh" (H, 4H), "b" (4H,),
+    "W_out" (H, V) and "b_out" (V,): embedding -> LSTM -> affine, the model of notebook 07
+    and of ``benchmarks/train_charlm.py``. The prompt is read one character at a time to
+    set the state; then each drawn character is fed back as the next input.
+
+    Returns (text, probs): the ``length`` new characters and, shape (length, V), the
+    distribution each was drawn from.
+    """
+    from .lstm import lstm_step_forward  # the sampling helpers above need no model
+
+    rng = np.random.default_rng(rng)
+    if not isinstance(prompt, str) or not prompt:
+        raise ValueError(f"prompt: expected a non-empty str to start from, got {prompt!r}")
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
+        raise ValueError(f"length: expected an integer >= 0, got {length!r}")
+    W_embed, W_out, b_out = params["W_embed"], params["W_out"], params["b_out"]
+    H = params["Wh"].shape[0]
+    h = np.zeros((1, H), dtype=W_embed.dtype)
+    c = np.zeros_like(h)
+    ids = vocab.encode(prompt)
+
+    def advance(token, h, c):
+        h, c, _ = lstm_step_forward(W_embed[token][None], h, c, params["Wx"], params["Wh"], params["b"])
+        return h, c
+
+    for token in ids:
+        h, c = advance(token, h, c)
+    out, probs = [], np.zeros((length, len(vocab)), dtype=W_embed.dtype)
+    for t in range(length):
+        logits = h[0] @ W_out + b_out
+        probs[t] = temperature_probs(logits, temperature, top_k)
+        token = int(sample_logits(logits, temperature, top_k, rng))
+        out.append(token)
+        h, c = advance(token, h, c)
+    return vocab.decode(np.array(out, dtype=np.int64)), probs
