@@ -12,9 +12,16 @@ from .activations import sigmoid_
 
 
 def _check_params(s, Wx, Wh, b, reset_after):
+    if not isinstance(reset_after, (bool, np.bool_)):
+        raise ValueError(f"reset_after: expected True or False, got {reset_after!r}")
     Wx = s.array("Wx", Wx, "D 3H")
     Wh = s.array("Wh", Wh, "H 3H")
-    b = s.array("b", b, "2 3H" if reset_after else "3H")
+    try:
+        b = s.array("b", b, "2 3H" if reset_after else "3H")
+    except ValueError as err:
+        hint = ("with reset_after=True, b stacks the input bias and the recurrent bias"
+                if reset_after else "a (2, 3H) bias goes with reset_after=True")
+        raise ValueError(f"{err} ({hint})") from None
     return Wx, Wh, b
 
 
