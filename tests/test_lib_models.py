@@ -1,6 +1,8 @@
 """rnnkit.models: layer and model gradients, overfitting, sampling, state carrying, saving, train_step."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnnkit import global_norm, log_softmax, numerical_gradient, rel_error
 from rnnkit.models import (Affine, CharRNN, Embedding, Forecaster, LastStep, Recurrent, Sequential,
@@ -59,6 +61,38 @@ def test_recurrent_layer_gradients(kind, reset_after):
     errors = layer_grad_errors(layer, rng.standard_normal((2, 5, 3)), rng)
     assert set(errors) == {"Wx", "Wh", "b", "x"}
     assert max(errors.values()) < 1e-7, errors
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_recurrent_layer_gradient_of_the_initial_state(kind):
+    rng = np.random.default_rng(20)
+    layer = Recurrent(kind, 3, 4, rng=rng)
+    x = rng.standard_normal((2, 3, 3))
+    state = tuple(rng.standard_normal((2, 4)) for _ in layer.initial_state(2))
+    dh = rng.standard_normal((2, 3, 4))
+    layer.forward(x, state=state)
+    layer.backward(dh)
+    numeric = numerical_gradient(lambda h0: layer.forward(x, state=(h0,) + state[1:]), state[0], dh)
+    assert rel_error(layer.dstate0, numeric) < 1e-7
+
+
+@settings(max_examples=25, deadline=None)
+@given(kind=st.sampled_from(["rnn", "lstm", "gru", "gru-after"]), N=st.integers(1, 3), T=st.integers(1, 4),
+       D=st.integers(1, 4), H=st.integers(1, 4), dtype=st.sampled_from([np.float32, np.float64]))
+def test_recurrent_layer_shapes_dtypes_and_steps(kind, N, T, D, H, dtype):
+    layer = Recurrent(kind.split("-")[0], D, H, reset_after=kind == "gru-after", rng=0, dtype=dtype)
+    x = np.random.default_rng(1).standard_normal((N, T, D)).astype(dtype)
+    h = layer.forward(x)
+    assert h.shape == (N, T, H) and h.dtype == dtype
+    dx = layer.backward(np.ones_like(h))
+    assert dx.shape == x.shape and dx.dtype == dtype
+    assert all(layer.grads[k].shape == p.shape and layer.grads[k].dtype == dtype for k, p in layer.params.items())
+    state = layer.initial_state(N)  # the step functions walk the same path as the sequence
+    for t in range(T):
+        ht, state = layer.step(x[:, t], state)
+        np.testing.assert_allclose(ht, h[:, t], rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
+    for final, carried in zip(state, layer.state):
+        np.testing.assert_allclose(final, carried, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-6)
 
 
 def test_sequential_gradients_through_every_layer_kind():
@@ -301,7 +335,7 @@ def test_bad_input_is_named():
         layer.forward(np.zeros((2, 5, 3)), state=np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"lengths: each length must lie in \[1, T\] = \[1, 5\]"):
         SequenceClassifier(3, 4, 2).forward(np.zeros((2, 5, 3)), lengths=np.array([0, 5]))
-    with pytest.raises(ValueError, match=r"y: expected 3 dimensions \(N, horizon, out_dim\), got shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"y: expected 3 dimensions \(N, horizon, out_dim\).*got shape \(2, 3\)"):
         Forecaster(3, 4).loss(np.zeros((2, 5, 3)), np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"y: expected shape \(N, horizon, out_dim\) = \(2, 1, 3\), got \(2, 2, 3\)"):
         Forecaster(3, 4).loss(np.zeros((2, 5, 3)), np.zeros((2, 2, 3)))
