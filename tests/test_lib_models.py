@@ -239,6 +239,20 @@ def test_train_step_returns_the_norm_before_clipping():
     assert moved == pytest.approx(0.5 * norm, rel=1e-10)  # without clip, the whole gradient
 
 
+def test_train_step_clips_by_value():
+    model = CharRNN(V, 8, rng=19)
+    batch = (IDS[None, :-1], IDS[None, 1:])
+    _, grads = model.loss(*batch)
+    expected = {k: np.clip(g, -1e-3, 1e-3) for k, g in grads.items()}
+    norm = global_norm(grads)
+    before = {k: p.copy() for k, p in model.params.items()}
+    _, returned = train_step(model, SGD(model.params, lr=1.0), batch, clip_value=1e-3)
+    assert returned == pytest.approx(norm, rel=1e-12)
+    for k, p in model.params.items():
+        np.testing.assert_allclose(before[k] - p, expected[k], rtol=1e-10, atol=1e-15)
+    assert any(np.abs(g).max() > 1e-3 for g in grads.values())  # the clip did bite
+
+
 # ---------------------------------------------------------------- saving
 
 @pytest.mark.parametrize("make", [
