@@ -40,10 +40,11 @@ def _fmt(shape):
 class Shapes:
     """Learns symbolic sizes from the arrays it checks and enforces one dtype."""
 
-    __slots__ = ("sizes", "dtype", "dtype_from")
+    __slots__ = ("sizes", "origin", "dtype", "dtype_from")
 
     def __init__(self, dtype=None, dtype_from="the dtype of the forward pass", **sizes):
         self.sizes = sizes
+        self.origin = {}  # symbol -> name of the argument it was learnt from
         self.dtype = None if dtype is None else np.dtype(dtype)
         self.dtype_from = dtype_from
 
@@ -85,13 +86,18 @@ class Shapes:
                     f"{given} is not a multiple of {coef}")
             else:
                 sizes[sym] = given // coef
+                self.origin[sym] = name
         return a
 
     def _mismatch(self, name, shape, dims, symbolic):
         """Raise for a shape that does not fit, the expected shape completed from the given one."""
         expected = tuple(coef if sym is None else self.sizes.get(sym, given // coef) * coef
                          for (sym, coef), given in zip(dims, shape))
-        raise ValueError(f"{name}: expected shape {symbolic} = {_fmt(expected)}, got {_fmt(shape)}")
+        sources = [f"{sym} = {self.sizes[sym]} from {self.origin[sym]}"
+                   for (sym, _), e, given in zip(dims, expected, shape)
+                   if e != given and sym in self.origin]
+        raise ValueError(f"{name}: expected shape {symbolic} = {_fmt(expected)}, got {_fmt(shape)}"
+                         + (f" ({', '.join(sources)})" if sources else ""))
 
 
 def check_finite(result, **inputs):

@@ -11,14 +11,27 @@ def _as_float(name, z):
     return z
 
 
-def sigmoid(z):
-    """Logistic function 1 / (1 + exp(-z)), without overflow for any finite z.
+def _exp_floor(dtype, n=1):
+    """The least x for which exp(x) / n is still a normal number of ``dtype``.
 
-    exp is only ever taken of -|z| <= 0, so it lies in (0, 1] and cannot overflow.
-    Integer input is promoted to float64; float32 stays float32.
+    exp of anything lower would underflow (a warning, or an error under
+    ``np.errstate(all="raise")``); such terms are below every rounding error of the
+    result, so they are set to 0 instead of being computed.
+    """
+    return float(np.log(np.finfo(dtype).tiny)) + float(np.log(n)) + 1.0
+
+
+def sigmoid(z):
+    """Logistic function 1 / (1 + exp(-z)), without any floating-point warning for finite z.
+
+    exp is only taken of -|z| <= 0, so it cannot overflow, and only where it stays a
+    normal number, so it cannot underflow: below -|z| = -86 (float32) or -707 (float64)
+    it is taken as 0, where sigmoid(|z|) rounds to 1 anyway and sigmoid(-|z|) is below
+    the smallest normal number. Integer input is promoted to float64; float32 stays float32.
     """
     z = _as_float("z", z)
-    e = np.exp(-np.abs(z))
+    neg = -np.abs(z)
+    e = np.exp(neg, out=np.zeros_like(z), where=~(neg < _exp_floor(z.dtype)))  # NaN goes through
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
 
 
@@ -36,10 +49,18 @@ def sigmoid_(a):
 
 
 def softmax(z, axis=-1):
-    """exp(z) / sum(exp(z)) along ``axis``, shifted by the maximum so exp never overflows."""
+    """exp(z) / sum(exp(z)) along ``axis``, without any floating-point warning for finite z.
+
+    Shifting by the maximum keeps exp from overflowing. Terms whose probability would
+    fall below the smallest normal number are set to 0 without being computed, which
+    also avoids the overflow of z - max(z) when z spans more than the float range.
+    """
     z = _as_float("z", z)
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    e = np.exp(shifted)
+    top = np.max(z, axis=axis, keepdims=True)
+    keep = ~(z < top + _exp_floor(z.dtype, z.size // max(top.size, 1)))  # NaN goes through
+    e = np.zeros_like(z)
+    np.subtract(z, top, out=e, where=keep)
+    np.exp(e, out=e, where=keep)
     return e / np.sum(e, axis=axis, keepdims=True)
 
 

@@ -79,7 +79,8 @@ def lstm_step_backward(dh_next, dc_next, cache):
 # doubled, so that with e = exp(scaled pre-activation) over the whole (N, 4H) block
 #     sigmoid(a) = 1 / (1 + exp(-a))        tanh(a) = 2 / (1 + exp(-2a)) - 1
 # every gate costs one exp, one add and one reciprocal. For a very negative a, exp
-# overflows to inf and 1 / (1 + inf) = 0 is the correct limit, so that overflow is silenced.
+# overflows to inf and 1 / (1 + inf) = 0 is the correct limit; for a very positive one it
+# underflows to 0 and gives 1. Both are exact limits, so the loop silences the two flags.
 _ORDER = (0, 1, 3, 2)  # internal block k holds public block _ORDER[k]
 _SCALE = (-1.0, -1.0, -1.0, -2.0)
 
@@ -120,7 +121,7 @@ def lstm_forward(x, h0, Wx, Wh, b, c0=None):
     rec = np.empty((N, 4 * H), dtype=x.dtype)
     ig = np.empty((N, H), dtype=x.dtype)
     i, f, o, g = (gates[:, :, k * H : (k + 1) * H] for k in range(4))
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         for t in range(T):
             a = gates[t]
             np.matmul(hs[t], Wh_fused, out=rec)
