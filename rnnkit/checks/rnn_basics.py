@@ -1,0 +1,430 @@
+"""Checks for notebook 01-rnn-basics: sigmoid, softmax, rnn_step_forward, rnn_forward.
+
+Each check runs the student's function with rnnkit's implementation trapped and compares
+the result with rnnkit's. When they differ it probes further to say where the error is:
+
+- sigmoid and softmax are compared with what the usual wrong formulas give (the sign of
+  z flipped, tanh, normalising along the wrong axis, ...), and are called on very large
+  inputs one value at a time, so that an overflow warning names the input that caused it;
+- rnn_step_forward is called again with all inputs zeroed but one (x alone, h_prev alone,
+  b alone), so that the term that is wrong is the one whose probe fails;
+- rnn_forward is compared step by step, and with what a state that is not carried, a
+  state that starts from zeros, or states stored one step late would give.
+"""
+import warnings
+
+import numpy as np
+
+import rnnkit
+from ..testing import AXES, assert_close, assert_shape, first_bad_step, forbid_reference
+
+
+def tolerances(dtype):
+    """(rtol, atol) for comparing a result of the given dtype with the reference."""
+    if np.dtype(dtype) == np.float32:
+        return 1e-4, 1e-6
+    return 1e-7, 1e-10
+
+
+def run_quietly(fn, name, *args, forbid=(), hint=None, **kwargs):
+    """(fn(*args, **kwargs), warnings it issued), with rnnkit's ``forbid`` functions trapped.
+
+    An exception raised inside the student's code becomes an AssertionError naming the
+    function (and ``hint``, if given); NotImplementedError passes unchanged, so that an
+    exercise not yet done reads as such.
+    """
+    with forbid_reference(fn, *forbid), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = fn(*args, **kwargs)
+        except (AssertionError, NotImplementedError):
+            raise
+        except Exception as exc:
+            msg = f"{name} raised {type(exc).__name__}: {exc}"
+            raise AssertionError(msg + (f". {hint}" if hint else "")) from exc
+    return result, list(caught)
+
+
+def call(fn, name, *args, forbid=(), hint=None, **kwargs):
+    """Like :func:`run_quietly`, but a warning is a failure (nbgrader scores stderr zero)."""
+    result, caught = run_quietly(fn, name, *args, forbid=forbid, hint=hint, **kwargs)
+    if caught:
+        w = caught[0]
+        raise AssertionError(
+            f"{name} issued a warning ({w.category.__name__}: {w.message}); a correct answer "
+            "computes without warnings, and nbgrader scores a cell that writes to stderr zero")
+    return result
+
+
+def _same(got, other, rtol, atol):
+    other = np.asarray(other)
+    return (isinstance(got, np.ndarray) and got.shape == other.shape
+            and bool(np.allclose(got, other, rtol=rtol, atol=atol, equal_nan=False)))
+
+
+def _explain(got, expected, name, mistakes=None, axes=None, hint=None):
+    """Fail unless got equals expected, naming the mistake when got equals a known wrong result.
+
+    mistakes: a function returning (wrong result, explanation) pairs, called only on a
+    mismatch (the wrong formulas may overflow; they are computed silently). They are
+    tried before the shape, because a wrong shape is often better explained by the
+    mistake that produced it.
+    """
+    expected = np.asarray(expected)
+    rtol, atol = tolerances(expected.dtype)
+    if _same(got, expected, rtol, atol):
+        return
+    with np.errstate(all="ignore"):
+        known = mistakes() if mistakes else []
+    for wrong, explanation in known:
+        if _same(got, wrong, rtol, atol):
+            raise AssertionError(f"{name} is wrong: {explanation}")
+    assert_shape(got, expected.shape, name)
+    assert_close(got, expected, name, axes=axes, hint=hint, rtol=rtol, atol=atol)
+
+
+def _dtype(got, dtype, name):
+    if got.dtype != np.dtype(dtype):
+        raise AssertionError(
+            f"{name} has dtype {got.dtype} for {np.dtype(dtype)} inputs: keep the dtype of the "
+            "inputs (float32 in, float32 out)")
+
+
+def _pair(result, name, first):
+    if not isinstance(result, tuple) or len(result) != 2:
+        got = f"a tuple of {len(result)}" if isinstance(result, tuple) else type(result).__name__
+        raise AssertionError(f"{name} should return a tuple ({first}, cache), but it returned {got}")
+    return result
+
+
+# ---------------------------------------------------------------- sigmoid
+
+
+def check_sigmoid(student, z, dtype=np.float64):
+    """Compare student(z) with rnnkit.sigmoid on an array ``z``; names the usual wrong formulas."""
+    z = np.asarray(z, dtype=dtype)
+    expected = rnnkit.sigmoid(z)
+    got = call(student, "sigmoid", z.copy(), forbid=("sigmoid",))
+    if not isinstance(got, np.ndarray):
+        raise AssertionError(f"sigmoid should return a NumPy array, but it returned {type(got).__name__}")
+    _explain(got, expected, "sigmoid(z)", lambda: [
+        (rnnkit.sigmoid(-z), "it computes sigmoid(-z) = 1 / (1 + exp(z)); the sign of z is flipped, "
+                             "the formula is 1 / (1 + exp(-z))"),
+        (np.tanh(z), "it computes tanh(z); the sigmoid is 1 / (1 + exp(-z)), with values in (0, 1)"),
+        (rnnkit.sigmoid(np.abs(z)), "it is right for z >= 0 but gives sigmoid(|z|) for z < 0: for negative z "
+                                    "use exp(z) / (1 + exp(z))"),
+        (np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))), "it gives exp(-|z|) / (1 + exp(-|z|)) everywhere; "
+                                                         "that is the formula for z < 0 only, for z >= 0 "
+                                                         "use 1 / (1 + exp(-z))"),
+        (np.exp(-z), "it is missing the 1 / (1 + ...) around exp(-z)"),
+    ], hint="sigmoid(z) = 1 / (1 + exp(-z))")
+    _dtype(got, dtype, "sigmoid(z)")
+    return got
+
+
+def check_sigmoid_is_stable(student, dtype=np.float64, extremes=(-1000.0, -100.0, 100.0, 1000.0)):
+    """sigmoid of each very large |z|, one at a time: no warning, no NaN, the right limit."""
+    results, warned = {}, {}
+    for value in extremes:
+        z = np.array([value], dtype=dtype)
+        results[value], caught = run_quietly(student, "sigmoid", z, forbid=("sigmoid",))
+        if caught:
+            warned[value] = f"{caught[0].category.__name__}: {caught[0].message}"
+    if warned:
+        negative = [v for v in warned if v < 0]
+        positive = [v for v in warned if v > 0]
+        where = " and at ".join(f"z = {v}" for v in (negative[:1] + positive[:1]))
+        if negative and positive:
+            why = ("np.where evaluates both of its branches on every element, so each branch must be safe for "
+                   "every z: exponentiate only -|z|, e.g. e = exp(-|z|), then 1 / (1 + e) or e / (1 + e)")
+        elif negative:
+            why = ("for large negative z, exp(-z) overflows: compute exp(-|z|) instead, which lies in (0, 1], "
+                   "and use exp(z) / (1 + exp(z)) when z < 0")
+        else:
+            why = ("for large positive z something computes exp(z), which overflows; if you use np.where, "
+                   "remember that it evaluates both branches on every element")
+        raise AssertionError(f"sigmoid warns at {where} ({next(iter(warned.values()))}): {why}")
+    for value, got in results.items():
+        name = f"sigmoid(z = {value})"
+        assert_shape(got, (1,), name)
+        if not np.isfinite(got).all():
+            raise AssertionError(f"{name} gives {got[0]}, not a number between 0 and 1: for very large |z| "
+                                 "the sigmoid is 0 or 1; exponentiate only -|z|, which cannot overflow")
+        _explain(got, rnnkit.sigmoid(np.array([value], dtype=dtype)), name,
+                 hint="far from 0 the sigmoid is exp(z) for z < 0 and 1 - exp(-z) for z > 0, so it tends to "
+                      "exactly 0 and 1: is the input clipped or rounded somewhere?")
+        _dtype(got, dtype, name)
+
+
+# ---------------------------------------------------------------- softmax
+
+
+SOFTMAX_HINT = ("did you forget keepdims=True when taking the max or the sum along the axis, so that the "
+                "result broadcasts back against z?")
+
+
+def check_softmax(student, z, axis=None, dtype=np.float64):
+    """Compare student(z) (or student(z, axis=axis)) with rnnkit.softmax; names the usual mistakes."""
+    z = np.asarray(z, dtype=dtype)
+    kwargs = {} if axis is None else {"axis": axis}
+    ax = -1 if axis is None else axis
+    label = "softmax(z)" if axis is None else f"softmax(z, axis={axis})"
+    expected = rnnkit.softmax(z, axis=ax)
+    got = call(student, "softmax", z.copy(), forbid=("softmax", "log_softmax"), hint=SOFTMAX_HINT, **kwargs)
+    if not isinstance(got, np.ndarray):
+        raise AssertionError(f"softmax should return a NumPy array, but it returned {type(got).__name__}")
+    _explain(got, expected, label, lambda: _softmax_mistakes(z, ax),
+             hint="softmax(z) = exp(z - max) / sum(exp(z - max)) along the axis")
+    _dtype(got, dtype, label)
+    return got
+
+
+def _softmax_mistakes(z, ax):
+    e = np.exp(z - z.max(axis=ax, keepdims=True))
+    mistakes = [
+        (e, "it returns exp(z - max) without dividing by the sum; the probabilities must sum to 1 along the axis"),
+        (np.exp(z) / np.exp(z).sum(), "it normalises over the whole array; normalise along the axis only "
+                                      "(np.sum(..., axis=axis, keepdims=True))"),
+        (rnnkit.log_softmax(z, axis=ax), "it returns log-probabilities, log(softmax(z)); return the probabilities"),
+    ]
+    if z.ndim > 1:
+        if ax not in (-1, z.ndim - 1):
+            mistakes.append((rnnkit.softmax(z, axis=-1),
+                             f"it normalises along the last axis whatever the axis argument says; it ignores "
+                             f"axis={ax}"))
+        other = 0 if ax in (-1, z.ndim - 1) else -1
+        mistakes.append((rnnkit.softmax(z, axis=other),
+                         f"it normalises along axis {other % z.ndim}, not along the axis argument "
+                         f"(axis={ax}); the probabilities of each slice along axis {ax} must sum to 1"))
+    if z.ndim == 2 and z.shape[0] == z.shape[1]:
+        # without keepdims, a (N,) sum divides column j by the sum of row j
+        mistakes.append((e / e.sum(axis=ax)[None, :] if ax in (-1, 1) else e / e.sum(axis=0)[:, None],
+                         "the sums do not line up with their rows: take np.sum(..., keepdims=True) so that the "
+                         "sum along the axis broadcasts back against the slice it came from"))
+    return mistakes
+
+
+def check_softmax_is_stable(student, dtype=np.float64):
+    """Very large scores, and rows whose scale differs wildly: no warning, no NaN."""
+    z = np.array([[1000.0, 1001.0, 999.0], [-1000.0, -1001.0, -999.0]], dtype=dtype)
+    got, caught = run_quietly(student, "softmax", z.copy(), forbid=("softmax", "log_softmax"))
+    if caught:
+        w = caught[0]
+        raise AssertionError(
+            "softmax warns on the scores [[1000, 1001, 999], [-1000, -1001, -999]] "
+            f"({w.category.__name__}: {w.message}): exp overflows, or a row underflows to 0 / 0; subtract "
+            "the maximum of each row, np.max(z, axis=axis, keepdims=True), before exponentiating")
+    assert_shape(got, z.shape, "softmax(z)")
+    bad = ~np.isfinite(got).all(axis=-1)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise AssertionError(
+            f"softmax gives NaN or infinity in row {row} of [[1000, 1001, 999], [-1000, -1001, -999]]: "
+            "subtract the maximum of each row (keepdims=True), not the maximum of the whole array, "
+            "so that no row underflows to 0 / 0")
+    _explain(got, rnnkit.softmax(z), "softmax of large scores", axes=("row", "class"),
+             hint="subtract the maximum of each row before exponentiating")
+    _dtype(got, dtype, "softmax(z)")
+
+
+# ---------------------------------------------------------------- rnn_step_forward
+
+
+def rnn_inputs(N, D, H, dtype=np.float64, seed=0, scale=1.0):
+    """x (N, D), h_prev (N, H), Wx (D, H), Wh (H, H), b (H,) with entries of size ~scale."""
+    rng = np.random.default_rng(seed)
+
+    def draw(*shape, s=1.0):
+        return (s * rng.standard_normal(shape)).astype(dtype)
+
+    return (draw(N, D), np.tanh(draw(N, H)), draw(D, H, s=scale / np.sqrt(D)),
+            draw(H, H, s=scale / np.sqrt(H)), draw(H, s=0.5 * scale))
+
+
+STEP_HINT = "h_next = tanh(x @ Wx + h_prev @ Wh + b)"
+SHAPE_HINT = ("check the shapes of the products: x (N, D) @ Wx (D, H) and h_prev (N, H) @ Wh (H, H), "
+              "plus b (H,)")
+
+
+def step(student, x, h_prev, Wx, Wh, b, name="rnn_step_forward"):
+    """h_next of the student's step, with rnnkit trapped and the return value checked."""
+    result = call(student, name, x, h_prev, Wx, Wh, b, forbid=("rnn_step_forward", "rnn_forward"),
+                  hint=SHAPE_HINT)
+    h_next, _ = _pair(result, name, "h_next")
+    return h_next
+
+
+def _activation_mistakes(a):
+    return [
+        (a, "no activation is applied: h_next = tanh(x @ Wx + h_prev @ Wh + b)"),
+        (rnnkit.sigmoid(a), "it applies the sigmoid where the vanilla RNN applies tanh"),
+        (np.maximum(a, 0), "it applies ReLU where this RNN applies tanh"),
+        (rnnkit.sigmoid(a) * np.tanh(a), "it multiplies sigmoid(a) by tanh(a); the vanilla RNN applies one "
+                                         "activation, tanh, not a product of two"),
+    ]
+
+
+def check_rnn_step_forward(student, N=2, D=3, H=4, dtype=np.float64, seed=0, scale=1.0):
+    """Compare one step with rnnkit; on a mismatch, probe each term with the others zeroed.
+
+    Returns the student's h_next.
+    """
+    x, h_prev, Wx, Wh, b = rnn_inputs(N, D, H, dtype, seed, scale)
+    expected, _ = rnnkit.rnn_step_forward(x, h_prev, Wx, Wh, b)
+    got = step(student, x, h_prev, Wx, Wh, b)
+    assert_shape(got, (N, H), "h_next")
+    rtol, atol = tolerances(dtype)
+    if not _same(got, expected, rtol, atol):
+        a = x @ Wx + h_prev @ Wh + b
+        for wrong, explanation in _activation_mistakes(a):
+            if _same(got, wrong, rtol, atol):
+                raise AssertionError(f"h_next is wrong: {explanation}")
+        where = _first_difference(got, expected, "N H", rtol, atol)
+        diagnosis = diagnose_rnn_step_forward(student, x, h_prev, Wx, Wh, b)
+        raise AssertionError(f"h_next differs from the reference at {where}; {diagnosis}")
+    _dtype(got, dtype, "h_next")
+    return got
+
+
+def _first_difference(got, expected, axes, rtol, atol):
+    bad = ~np.isclose(got, expected, rtol=rtol, atol=atol)
+    index = tuple(np.argwhere(bad)[0])
+    names = AXES[axes]
+    return (", ".join(f"{axis} {int(i)}" for axis, i in zip(names, index))
+            + f" (got {got[index]:.6g}, expected {expected[index]:.6g})")
+
+
+def diagnose_rnn_step_forward(student, x, h_prev, Wx, Wh, b):
+    """Say which term of the step is wrong, by zeroing all inputs but one."""
+    rtol, atol = tolerances(x.dtype)
+    zx, zh, zb = np.zeros_like(x), np.zeros_like(h_prev), np.zeros_like(b)
+    probes = [
+        ("b", "with x and h_prev zeroed it still differs, so the bias b is the problem",
+         (zx, zh, Wx, Wh, b),
+         [(np.zeros_like(h_prev), "the bias b seems to be missing"),
+          (np.zeros_like(h_prev) + b, "b seems to be added after the tanh; it belongs inside, with the two "
+                                      "products")]),
+        ("x", "with h_prev and b zeroed it still differs, so the input term x @ Wx is the problem",
+         (x, zh, Wx, Wh, zb),
+         [(np.zeros_like(h_prev), "x seems to be ignored"),
+          (np.tanh(x @ Wx.T) if Wx.shape[0] == Wx.shape[1] else None, "Wx seems to be transposed: use x @ Wx"),
+          (np.tanh(x @ Wh) if x.shape[1] == Wh.shape[0] else None, "x is multiplied by Wh; the input "
+                                                                    "weights are Wx")]),
+        ("h_prev", "with x and b zeroed it still differs, so the recurrent term h_prev @ Wh is the problem",
+         (zx, h_prev, Wx, Wh, zb),
+         [(np.zeros_like(h_prev), "h_prev seems to be ignored: the previous hidden state enters through "
+                                  "h_prev @ Wh"),
+          (np.tanh(h_prev @ Wh.T), "Wh seems to be transposed: use h_prev @ Wh, not Wh @ h_prev or "
+                                   "h_prev @ Wh.T"),
+          (np.tanh(h_prev @ Wx) if Wx.shape[0] == h_prev.shape[1] else None, "h_prev is multiplied by Wx; "
+                                                                              "the recurrent weights are Wh")]),
+    ]
+    for _, verdict, args, known in probes:
+        expected, _ = rnnkit.rnn_step_forward(*args)
+        got = step(student, *args)
+        if _same(got, expected, rtol, atol):
+            continue
+        for wrong, explanation in known:
+            if wrong is not None and _same(got, wrong, rtol, atol):
+                return f"{verdict}: {explanation}"
+        return f"{verdict} ({STEP_HINT})"
+    return ("each term alone is right, but together they are not: are the terms added before the tanh? "
+            f"({STEP_HINT})")
+
+
+# ---------------------------------------------------------------- rnn_forward
+
+
+def sequence_inputs(N, T, D, H, dtype=np.float64, seed=0, scale=1.0):
+    """x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,)."""
+    rng = np.random.default_rng(seed)
+
+    def draw(*shape, s=1.0):
+        return (s * rng.standard_normal(shape)).astype(dtype)
+
+    return (draw(N, T, D), np.tanh(draw(N, H)), draw(D, H, s=scale / np.sqrt(D)),
+            draw(H, H, s=scale / np.sqrt(H)), draw(H, s=0.5 * scale))
+
+
+FORWARD_HINT = ("step t's input is x[:, t, :]; run h_t = tanh(x_t @ Wx + h_(t-1) @ Wh + b) from h_0 = h0 and "
+                "store every h_t in h[:, t, :]")
+
+
+def forward(student, x, h0, Wx, Wh, b):
+    result = call(student, "rnn_forward", x, h0, Wx, Wh, b, forbid=("rnn_forward", "rnn_step_forward"),
+                  hint=FORWARD_HINT)
+    h, _ = _pair(result, "rnn_forward", "h")
+    if not isinstance(h, np.ndarray):
+        raise AssertionError(f"h should be a NumPy array, but it is {type(h).__name__}")
+    return h
+
+
+def _reference_steps(x, h0, Wx, Wh, b, start=None):
+    """Each step from a chosen previous state: start(t, h_prev) gives the h_prev step t uses."""
+    N, T, _ = x.shape
+    out = np.empty((N, T, h0.shape[1]), dtype=x.dtype)
+    h = h0
+    for t in range(T):
+        h_prev = h if start is None else start(t, h)
+        h, _ = rnnkit.rnn_step_forward(x[:, t], h_prev, Wx, Wh, b)
+        out[:, t] = h
+    return out
+
+
+def assert_sequence_shape(h, N, T, H):
+    """h must be the (N, T, H) array of every hidden state; explain the usual wrong shapes."""
+    if not isinstance(h, np.ndarray):
+        raise AssertionError(f"h should be a NumPy array, but it is {type(h).__name__}")
+    if h.shape == (N, T, H):
+        return
+    if h.shape == (N, H):
+        raise AssertionError(
+            f"h has shape {h.shape} = (N, H): rnn_forward returns every hidden state, shape (N, T, H) = "
+            f"{(N, T, H)}, not only the last one")
+    if h.shape == (T, N, H):
+        raise AssertionError(
+            f"h has shape {h.shape} = (T, N, H): it is time-major; the course is batch first, return h of "
+            f"shape (N, T, H) = {(N, T, H)}")
+    if h.ndim == 3 and h.shape[0] == N and h.shape[2] == H and h.shape[1] != T:
+        raise AssertionError(
+            f"h has {h.shape[1]} time steps, expected T = {T}: store one state per input step, h_1 ... h_T")
+    raise AssertionError(f"h has shape {h.shape}, expected (N, T, H) = {(N, T, H)}")
+
+
+def check_rnn_forward(student, N=2, T=3, D=4, H=5, dtype=np.float64, seed=0, scale=1.0):
+    """Compare the whole sequence with rnnkit, naming the usual mistakes; returns the student's h."""
+    x, h0, Wx, Wh, b = sequence_inputs(N, T, D, H, dtype, seed, scale)
+    expected, _ = rnnkit.rnn_forward(x, h0, Wx, Wh, b)
+    got = forward(student, x, h0, Wx, Wh, b)
+    rtol, atol = tolerances(dtype)
+    if _same(got, expected, rtol, atol):
+        _dtype(got, dtype, "h")
+        return got
+
+    assert_sequence_shape(got, N, T, H)
+    zeros = np.zeros_like(h0)
+    known = [
+        (_reference_steps(x, h0, Wx, Wh, b, start=lambda t, h: h0),
+         "every step starts from h0: the state is not carried; pass each step's h_next on as the next "
+         "step's h_prev"),
+        (_reference_steps(x, h0, Wx, Wh, b, start=lambda t, h: zeros),
+         "every step starts from zeros: the state is not carried from one step to the next"),
+        (rnnkit.rnn_forward(x, zeros, Wx, Wh, b)[0],
+         "h0 is ignored: the first step must start from h0, not from zeros"),
+        (np.concatenate([h0[:, None], expected[:, :-1]], axis=1),
+         "h[:, t] holds the state before step t (h[:, 0] is h0): store the new state h_t = h_next after "
+         "each step, h_1 ... h_T"),
+    ]
+    for wrong, explanation in known:
+        if _same(got, wrong, rtol, atol):
+            raise AssertionError(f"h is wrong: {explanation}")
+    assert_shape(got, (N, T, H), "h")
+    t = first_bad_step(got, expected, rtol=rtol, atol=atol)
+    if t == 0:
+        hint = ("the first step is already wrong: it should be rnn_step_forward(x[:, 0], h0, Wx, Wh, b); "
+                + FORWARD_HINT)
+    else:
+        hint = (f"steps 0 to {t - 1} are right and step {t} is not: is the state carried from step {t - 1} "
+                f"to step {t}, and does step {t} read x[:, {t}, :]?")
+    assert_close(got, expected, "h", axes="N T H", hint=hint, rtol=rtol, atol=atol)
+    return got
