@@ -17,7 +17,6 @@ directory, writes nothing, names the files that are out of date and exits with s
 """
 import argparse
 import filecmp
-import json
 import logging
 import os
 import re
@@ -108,7 +107,11 @@ def build_source_notebook(py_path):
 
 
 def _dumps(nb):
-    return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    """nbformat's own layout (sources split into lines, sorted keys), as nbgrader writes."""
+    import nbformat
+
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
 
 
 # ---------------------------------------------------------------------------------------
