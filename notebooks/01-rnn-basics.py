@@ -66,7 +66,7 @@ sentence_b = np.stack([words[w] for w in "man bites dog".split()])
 
 print("averaged word vectors, 'dog bites man':", sentence_a.mean(axis=0))
 print("averaged word vectors, 'man bites dog':", sentence_b.mean(axis=0))
-print("largest difference:", np.abs(sentence_a.mean(axis=0) - sentence_b.mean(axis=0)).max())
+print("the same vector:", np.allclose(sentence_a.mean(axis=0), sentence_b.mean(axis=0)))
 
 # A window of exactly three words keeps the order, but a weight matrix made for
 # 3 words x 4 features cannot read a sentence of five words.
@@ -74,8 +74,9 @@ W_window = rng.standard_normal((3 * 4, 5))
 five_words = np.stack([words[w] for w in "dog bites man bites dog".split()])
 try:
     five_words.reshape(-1) @ W_window
-except ValueError as exc:
-    print("\nfixed window of 3 words, sentence of 5:", exc)
+except ValueError:
+    print(f"\nthe window layer takes {W_window.shape[0]} numbers; the five-word sentence has "
+          f"{five_words.size}: ValueError")
 
 # %% [markdown]
 # Averaging makes the two sentences identical, although they do not mean the same thing,
@@ -291,24 +292,27 @@ for ax in (ax_v, ax_d):
     ax.legend()
     ax.grid(alpha=0.3)
 
-# Iterate the state update without input, h <- f(h Wh), with Wh = 1.2 * a random rotation.
-Q, R = np.linalg.qr(np.random.default_rng(1).standard_normal((8, 8)))
-Wh_demo = 1.2 * Q * np.sign(np.diag(R))
+# Iterate the state update without input, h <- f(h Wh), with Wh = 1.2 I.
+Wh_demo = 1.2 * np.eye(8)
 for name, f in {"tanh": np.tanh, "ReLU": lambda z: np.maximum(z, 0)}.items():
-    h, norms = np.full((1, 8), 0.5), []
+    h, norms = np.full((1, 8), 0.1), []
     for _ in range(40):
         h = f(h @ Wh_demo)
         norms.append(np.linalg.norm(h))
     ax_r.semilogy(range(1, 41), norms, label=name)
-ax_r.set_title("|h_t| with no input, $W_h$ = 1.2 x rotation")
+ax_r.set_title("$|h_t|$ with no input, $W_h = 1.2\\,I$")
 ax_r.set_xlabel("time step t")
 ax_r.legend()
 ax_r.grid(alpha=0.3)
 plt.show()
 
 # %% [markdown]
-# With tanh the state stays bounded whatever $W_h$ does; with ReLU it can grow
-# geometrically (here it also may die out, when every unit goes negative at once).
+# The right panel runs the update with no input and $W_h = 1.2\,I$, from a small positive
+# state. With ReLU the state is multiplied by 1.2 at every step and grows without bound
+# ($1.2^{40} \approx 1500$); with tanh it grows only until the tanh saturates, and then
+# stays below $\sqrt{H}$ however long the sequence. (With ReLU, a unit whose
+# pre-activation turns negative outputs 0 and can stay "dead"; that is the other way it
+# goes wrong.)
 #
 # ## 6. Exercises
 #
@@ -573,6 +577,9 @@ for dtype in (np.float64, np.float32):
 # - **many-to-many, encoder–decoder**: a sequence in, a sequence of a *different* length
 #   out (translation). An encoder RNN reads the input; its last state becomes the
 #   initial state of a decoder RNN, which writes the output.
+#
+# In the figure, x marks an input, y an output; the red boxes are hidden states (blue:
+# the encoder's), and a dashed arrow feeds an output back in as the next input.
 
 # %%
 patterns = {
@@ -595,15 +602,14 @@ for ax, (title, (ins, outs, T)) in zip(axes, patterns.items()):
         if t in outs:
             box(ax, (t, 2), "y", face="#e5f5e0", w=0.5, h=0.36)
             arrow(ax, (t, 1.2), (t, 1.82))
-        if "one-to-many" in title and t in outs and t + 1 <= T:
-            arrow(ax, (t + 0.2, 2.0), (t + 0.9, 0.25), color="tab:gray", style="->",
-                  connectionstyle="arc3,rad=-0.3", linestyle="--")
+        if "one-to-many" in title and t > 1:  # the previous output, fed back as this input
+            box(ax, (t, 0), "", edge="tab:gray", w=0.5, h=0.36)
+            arrow(ax, (t, 0.18), (t, 0.8), color="tab:gray")
+            arrow(ax, (t - 0.75, 1.85), (t - 0.1, 0.2), color="tab:gray", style="->", linestyle="--")
     ax.set_title(title, fontsize=10)
     ax.set_xlim(0.4, max(T, 4) + 0.6)
     ax.set_ylim(-0.4, 2.4)
     ax.axis("off")
-fig.suptitle("input (x), hidden state (red; blue: the encoder), output (y); "
-             "dashed: an output fed back as the next input", fontsize=10)
 plt.show()
 
 # %% [markdown]
