@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnkit import check_gradients, numerical_gradient, rel_error
+from rnnkit import numerical_gradient
 from rnnkit.layers import (affine_backward, affine_forward, embedding_backward, embedding_forward,
                            mse_loss, sigmoid_backward, sigmoid_cross_entropy_loss, sigmoid_forward,
                            softmax_backward, softmax_forward, softmax_loss, temporal_affine_backward,
@@ -15,36 +15,69 @@ from rnnkit.layers import (affine_backward, affine_forward, embedding_backward, 
 rng = np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rng():
+    """Every test draws from its own seeded stream, whatever order (or worker) runs it."""
+    global rng
+    rng = np.random.default_rng(0)
+
+
 def randn(*shape, dtype=np.float64):
     return rng.standard_normal(shape).astype(dtype)
 
 
 # ---------------------------------------------------------------- gradient checks (float64)
+# A centred difference of a scalar f is exact only to about eps * |f| / h (rounding),
+# here 1e-11 to 7e-10 in absolute terms (worst over 60 random draws of each check below).
+# rnnkit's rel_error divides by max(1e-8, |a| + |n|), so an entry of the gradient that
+# happens to be near zero turns that noise into relative errors of 1e-7 and more (seen
+# on some seeds, never with a wrong formula). The checks here divide by
+# max(FLOOR, |a| + |n|) instead: a relative 1e-7 for every entry above FLOOR, an absolute
+# 1e-9 below it. Over the same 60 draws the worst such error is 8.5e-9; a wrong backward
+# is off by the size of the entries themselves.
+FLOOR = 1e-2
+
+
+def grad_error(analytic, numeric):
+    return float(np.max(np.abs(analytic - numeric) / np.maximum(FLOOR, np.abs(analytic) + np.abs(numeric))))
+
+
+def check_pair(forward, backward, inputs):
+    """{input name: grad_error} of a forward/backward pair for a random upstream gradient.
+
+    backward(dout, cache) returns a dict of the gradients of some of ``inputs``.
+    """
+    out, cache = forward(**inputs)
+    dout = rng.standard_normal(out.shape)
+    errors = {}
+    for name, analytic in backward(dout, cache).items():
+        numeric = numerical_gradient(lambda _: forward(**inputs)[0], inputs[name], dout)
+        errors[name] = grad_error(analytic, numeric)
+    return errors
+
 
 def test_affine_gradients():
-    errors = check_gradients(
+    errors = check_pair(
         affine_forward,
         lambda dout, cache: dict(zip(("x", "W", "b"), affine_backward(dout, cache))),
         dict(x=randn(4, 5), W=randn(5, 3), b=randn(3)))
-    assert max(errors.values()) < 1e-8, errors
+    assert max(errors.values()) < 1e-7, errors
 
 
 def test_temporal_affine_gradients():
-    errors = check_gradients(
+    errors = check_pair(
         temporal_affine_forward,
         lambda dout, cache: dict(zip(("x", "W", "b"), temporal_affine_backward(dout, cache))),
         dict(x=randn(3, 4, 5), W=randn(5, 6), b=randn(6)))
-    assert max(errors.values()) < 1e-8, errors
+    assert max(errors.values()) < 1e-7, errors
 
 
 def test_embedding_gradient_counts_repeated_indices():
     x = np.array([[0, 2, 2], [2, 3, 0]])
     W = randn(5, 4)
-    errors = check_gradients(
-        lambda W: embedding_forward(x, W),
-        lambda dout, cache: {"W": embedding_backward(dout, cache)},
-        dict(W=W))
-    assert errors["W"] < 1e-8, errors
+    errors = check_pair(lambda W: embedding_forward(x, W),
+                        lambda dout, cache: {"W": embedding_backward(dout, cache)}, dict(W=W))
+    assert errors["W"] < 1e-7, errors
     _, cache = embedding_forward(x, W)
     dW = embedding_backward(np.ones((2, 3, 4)), cache)
     np.testing.assert_array_equal(dW[:, 0], [2, 0, 3, 1, 0])  # row 4 is never looked up
@@ -54,23 +87,20 @@ def test_embedding_gradient_counts_repeated_indices():
                          ids=["sigmoid", "softmax"])
 def test_output_activation_gradients(pair):
     forward, backward = pair
-    errors = check_gradients(lambda z: forward(z), lambda d, c: {"z": backward(d, c)}, dict(z=randn(3, 4, 5)))
-    # The softmax input gradient sums to zero over each row, so some entries are small
-    # differences; the centred difference's truncation error (h^2 f''' / 6, about 3e-11
-    # here) then reaches a relative 1e-8 on them. 1e-7 is the suite's bound.
+    errors = check_pair(lambda z: forward(z), lambda d, c: {"z": backward(d, c)}, dict(z=randn(3, 4, 5)))
     assert errors["z"] < 1e-7, errors
 
 
 def _loss_grad_error(loss_fn, pred, target):
     _, analytic = loss_fn(pred, target)
-    numeric = numerical_gradient(lambda p: loss_fn(p, target)[0], pred, 1.0)
-    return rel_error(analytic, numeric)
+    return grad_error(analytic, numerical_gradient(lambda p: loss_fn(p, target)[0], pred, 1.0))
 
 
 def test_loss_gradients():
-    assert _loss_grad_error(softmax_loss, randn(6, 4), np.array([0, 3, 1, 1, 2, 0])) < 1e-8
-    assert _loss_grad_error(sigmoid_cross_entropy_loss, randn(5, 3), rng.random((5, 3))) < 1e-8
-    assert _loss_grad_error(mse_loss, randn(5, 2), randn(5, 2)) < 1e-8
+    assert _loss_grad_error(softmax_loss, randn(6, 4), np.array([0, 3, 1, 1, 2, 0])) < 1e-7
+    assert _loss_grad_error(sigmoid_cross_entropy_loss, randn(5, 3), rng.random((5, 3))) < 1e-7
+    assert _loss_grad_error(mse_loss, randn(5, 2), randn(5, 2)) < 1e-7
+
 
 
 # ---------------------------------------------------------------- values
