@@ -78,10 +78,11 @@ def main(argv=None):
 
     def record(case, kind, shape, timings):
         ratio = timings.ratio("rnnkit", "torch")
+        best = timings.best_ratio("rnnkit", "torch")
         target = None if args.quick else TARGETS.get((case, kind))  # the targets are for the real sizes
-        verdict = "" if target is None else ("met" if ratio <= target else "missed")
+        verdict = "" if target is None else ("met" if max(ratio, best) <= target else "missed")
         rows.append([case, kind, shape, format_time(timings["rnnkit"]), format_time(timings["torch"]),
-                     f"{ratio:.2f}", "" if target is None else f"<= {target:g}", verdict])
+                     f"{ratio:.2f}", f"{best:.2f}", "" if target is None else f"<= {target:g}", verdict])
         print(" | ".join(str(c) for c in rows[-1]), flush=True)
 
     for kind in ("RNN", "LSTM", "GRU"):
@@ -150,16 +151,18 @@ def main(argv=None):
                     return cell(xt, ht)
         np.testing.assert_allclose(ours_step(), torch_step().numpy(), rtol=1e-4, atol=1e-5,
                                    err_msg=f"{kind} cell: not the same model")
+        # a call takes tens of microseconds: many short measurements, so that some escape preemption
         record("sampling", kind, f"N=1 D=H={S}",
-               interleaved({"rnnkit": ours_step, "torch": torch_step}, repeat=repeat))
+               interleaved({"rnnkit": ours_step, "torch": torch_step}, repeat=10 * repeat, min_time=0.002))
 
-    headers = ["case", "cell", "sizes", "rnnkit", "torch", "ratio rnnkit/torch", "target", ""]
+    headers = ["case", "cell", "sizes", "rnnkit", "torch", "ratio rnnkit/torch", "ratio of best", "target", ""]
     table = markdown_table(headers, rows)
     note = machine_note(threads)
     print()
     print(table)
     print()
-    print(f"{repeat} interleaved repetitions per case, float32. {note}")
+    print(f"{repeat} interleaved repetitions per sequence case, {10 * repeat} per single step; "
+          f"float32. {note}")
 
     output = args.output or (None if args.quick else os.path.join(HERE, "results", "recurrent.md"))
     if output:
@@ -179,9 +182,13 @@ Measured by `{command}` on {today}.
 
 {table}
 
-- **ratio** is the median, over {repeat} repetitions, of rnnkit's time divided by
-  torch's time in the same repetition; the two are timed interleaved in one process.
-  The time columns are each contestant's median. Below 1, rnnkit is faster.
+- **ratio rnnkit/torch** is the median, over {repeat} repetitions ({10 * repeat} for the
+  single steps, each a few milliseconds of calls), of rnnkit's time divided by torch's time
+  in the same repetition; the two are timed interleaved in one process. The time columns are
+  each contestant's median. Below 1, rnnkit is faster.
+- **ratio of best** divides the shortest times: on a shared machine every repetition may be
+  interrupted, and the shortest is the least disturbed. A target counts as met when both
+  ratios meet it.
 - **training**: `*_forward` then `*_backward` of a whole sequence (all of dx, dh0, dWx,
   dWh, db), against `torch.nn.RNN / LSTM / GRU` forward and `backward` with the input and
   h0 requiring gradients. The GRU is rnnkit's `reset_after=True`, the form torch computes.
