@@ -1,0 +1,269 @@
+"""Checks for notebook 06-variants: bidirectional_rnn_forward, stacked_rnn_forward, dot_attention.
+
+Each check runs the student's function with rnnkit's own variant trapped, compares the
+result with rnnkit.variants, and when they differ, with what each usual mistake would
+produce, so that the message names the mistake. Probes that change a single input (one
+time step of x, one source position) locate errors the value comparison cannot name:
+which half of the output, which direction in time, which position.
+"""
+import numpy as np
+
+import rnnkit
+import rnnkit.variants as V
+from ..testing import assert_close, assert_shape
+from .bptt import call, compare, tolerances
+
+FORBID = ("variants.bidirectional_forward", "variants.stacked_forward", "variants.residual_forward",
+          "variants.dot_attention_forward", "variants.additive_attention_forward")
+
+
+def _draw(rng, shape, scale, dtype):
+    return (scale * rng.standard_normal(shape)).astype(dtype)
+
+
+def random_rnn_params(rng, D, H, dtype=np.float64, scale=0.5):
+    """A tanh RNN's parameters {"Wx": (D, H), "Wh": (H, H), "b": (H,)}."""
+    return {"Wx": _draw(rng, (D, H), scale / np.sqrt(D), dtype),
+            "Wh": _draw(rng, (H, H), scale / np.sqrt(H), dtype),
+            "b": _draw(rng, (H,), 0.1, dtype)}
+
+
+def _rnn(x, h0, p):
+    return rnnkit.rnn_forward(x, h0, p["Wx"], p["Wh"], p["b"])[0]
+
+
+def _cat(a, b):
+    return np.concatenate([a, b], axis=-1)
+
+
+# ---------------------------------------------------------------- bidirectional_rnn_forward
+
+
+def random_birnn(N=2, T=5, D=3, H=4, dtype=np.float64, seed=0, scale=0.5):
+    """x (N, T, D), h0_f, h0_b (N, H), params_f, params_b."""
+    rng = np.random.default_rng(seed)
+    return (_draw(rng, (N, T, D), 1.0, dtype), _draw(rng, (N, H), 0.5, dtype), _draw(rng, (N, H), 0.5, dtype),
+            random_rnn_params(rng, D, H, dtype, scale), random_rnn_params(rng, D, H, dtype, scale))
+
+
+def check_bidirectional_rnn_forward(student, N=2, T=5, D=3, H=4, dtype=np.float64, seed=0, scale=0.5):
+    """Compare student(x, h0_f, h0_b, params_f, params_b) with rnnkit.variants.bidirectional_forward."""
+    x, h0_f, h0_b, pf, pb = random_birnn(N, T, D, H, dtype, seed, scale)
+    expected, _ = V.bidirectional_forward(x, pf, pb, "rnn", h0=(h0_f, h0_b))
+    got = call(student, "bidirectional_rnn_forward", x, h0_f, h0_b, pf, pb, forbid=FORBID)
+    hf = _rnn(x, h0_f, pf)
+    hb_rev = _rnn(x[:, ::-1], h0_b, pb)
+    hb = hb_rev[:, ::-1]
+    mistakes = [
+        (_cat(hf, hb_rev), "the backward direction's states are still in reversed time order: flip "
+                           "them back along time so that position t holds the state after reading x_T .. x_t"),
+        (_cat(hf, _rnn(x, h0_b, pb)), "the backward direction reads x forwards: feed it the sequence "
+                                       "reversed along time, x[:, ::-1], and flip its output back"),
+        (_cat(hf, _rnn(x, h0_b, pb)[:, ::-1]), "the backward direction reads x forwards and its output is "
+                                                "then flipped: reverse the input, not only the output"),
+        (_cat(hb, hf), "the two halves are swapped: the forward direction comes first, h[..., :H]"),
+        (_cat(hf, _rnn(x[:, ::-1], h0_b, pf)[:, ::-1]), "the backward direction uses params_f; each "
+                                                         "direction has its own parameters"),
+        (_cat(_rnn(x, h0_b, pf), _rnn(x[:, ::-1], h0_f, pb)[:, ::-1]),
+         "the initial states are swapped: h0_f starts the forward direction, h0_b the backward one"),
+        (np.concatenate([hf, hb], axis=1), "the directions are concatenated along time (axis 1); put them "
+                                          "side by side on the last axis, (N, T, 2H)"),
+        (hf + hb, "the directions are added; concatenate them on the last axis, (N, T, 2H)"),
+    ]
+    if N > 1:
+        mistakes.append((_cat(hf, _rnn(x[::-1], h0_b, pb)[::-1]),
+                         "the backward direction reverses the batch (axis 0); reverse time, axis 1"))
+    rtol, atol = tolerances(dtype)
+    if isinstance(got, np.ndarray) and got.shape == expected.shape:
+        hint = None
+        if np.allclose(got[..., :H], hf, rtol=rtol, atol=atol):
+            hint = "the forward half h[..., :H] is right; the backward half h[..., H:] is not"
+        elif np.allclose(got[..., H:], hb, rtol=rtol, atol=atol):
+            hint = "the backward half h[..., H:] is right; the forward half h[..., :H] is not"
+    else:
+        hint = None
+    compare(got, expected, "h", ("batch row", "time step", "unit (forward 0..H-1, backward H..2H-1)"),
+            mistakes=mistakes, hint=hint, dtype=dtype)
+
+
+def check_bidirectional_directions(student, T=6, k=2, dtype=np.float64, seed=0):
+    """Change x at one time step k only: the forward half may change at steps >= k only,
+    the backward half at steps <= k only, and both must change at step k."""
+    x, h0_f, h0_b, pf, pb = random_birnn(2, T, 3, 4, dtype, seed)
+    H = 4
+    x2 = x.copy()
+    x2[:, k] += 1.0
+    a = call(student, "bidirectional_rnn_forward", x, h0_f, h0_b, pf, pb, forbid=FORBID)
+    b = call(student, "bidirectional_rnn_forward", x2, h0_f, h0_b, pf, pb, forbid=FORBID)
+    assert_shape(a, (2, T, 2 * H), "h")
+    fwd = ~np.isclose(a[..., :H], b[..., :H]).all(axis=(0, 2))
+    bwd = ~np.isclose(a[..., H:], b[..., H:]).all(axis=(0, 2))
+    steps = np.arange(T)
+    if fwd[:k].any():
+        t = int(steps[:k][fwd[:k]][0])
+        raise AssertionError(
+            f"changing x at time step {k} changed the forward half h[..., :H] at time step {t}, before "
+            f"it: the forward direction at step t may only see x_0 .. x_t")
+    if bwd[k + 1:].any():
+        t = int(steps[k + 1:][bwd[k + 1:]][0])
+        raise AssertionError(
+            f"changing x at time step {k} changed the backward half h[..., H:] at time step {t}, after "
+            f"it: the backward direction at step t may only see x_t .. x_T-1; are its states in "
+            "reversed time order?")
+    if not fwd[k] or not bwd[k]:
+        half = "forward half h[..., :H]" if not fwd[k] else "backward half h[..., H:]"
+        raise AssertionError(f"changing x at time step {k} did not change the {half} at step {k}: "
+                             "both directions read x_t at position t")
+
+
+# ---------------------------------------------------------------- stacked_rnn_forward
+
+
+def random_stack(N=2, T=4, D=3, H=5, L=3, dtype=np.float64, seed=0, scale=0.8):
+    """x (N, T, D) and L layers of tanh-RNN parameters, the first reading D features, the rest H."""
+    rng = np.random.default_rng(seed)
+    x = _draw(rng, (N, T, D), 1.0, dtype)
+    return x, [random_rnn_params(rng, D if l == 0 else H, H, dtype, scale) for l in range(L)]
+
+
+def _chain(x, layers, start_from_last=False, tanh_between=False, every_reads_x=False):
+    h = x
+    h0 = np.zeros((x.shape[0], layers[0]["Wh"].shape[0]), dtype=x.dtype)
+    outs = []
+    for p in layers:
+        h = _rnn(x if every_reads_x else h, h0, p)
+        outs.append(h)
+        if start_from_last:
+            h0 = h[:, -1]
+        if tanh_between:
+            h = np.tanh(h)
+    return outs
+
+
+def check_stacked_rnn_forward(student, N=2, T=4, D=3, H=5, L=3, dtype=np.float64, seed=0, scale=0.8):
+    """Compare student(x, layers) with rnnkit.variants.stacked_forward (tanh RNN, zero states)."""
+    x, layers = random_stack(N, T, D, H, L, dtype, seed, scale)
+    expected, _ = V.stacked_forward(x, layers, "rnn")
+    got = call(student, "stacked_rnn_forward", x, layers, forbid=FORBID)
+    if isinstance(got, (list, tuple)):
+        raise AssertionError(f"stacked_rnn_forward returned a {type(got).__name__} of {len(got)} items; "
+                             "return only the top layer's states, an array (N, T, H)")
+    outs = _chain(x, layers)
+    mistakes = [
+        (outs[0], "this is the first layer's output; return the states of the last layer"),
+        (_chain(x, layers, start_from_last=True)[-1],
+         "layer l+1 starts from the final state of layer l; every layer starts from a zero state "
+         "(the layers are stacked in depth, not chained in time)"),
+        (np.tanh(outs[-1]), "tanh is applied again to the output; the RNN's states are already tanh outputs"),
+        (_chain(x, layers, tanh_between=True)[-1],
+         "tanh is applied again between the layers; a layer reads the states of the one below as they are"),
+        (np.stack(outs), "the states of every layer are stacked (L, N, T, H); return only the top layer's"),
+    ]
+    if len(layers) > 1:
+        mistakes.append((outs[-2], f"this is layer {len(layers) - 2}'s output: the last layer is missing "
+                                   "(is the loop one short?)"))
+    if D == H:
+        mistakes += [
+            (_chain(x, layers, every_reads_x=True)[-1],
+             "every layer reads x; layer l+1 must read the hidden states of layer l"),
+            (_chain(x, layers[::-1])[-1], "the layers are applied in reverse order; layers[0] reads x"),
+            (_chain(x, [layers[0]] * len(layers))[-1], "every layer uses the first layer's weights"),
+        ]
+    compare(got, expected, "h (top layer)", "N T H", mistakes=mistakes, dtype=dtype,
+            hint="expected h = layer_L( ... layer_2(layer_1(x))), each an RNN from zero state")
+
+
+def check_stacked_depth(student, dtype=np.float64):
+    """With one layer the stack is rnnkit.rnn_forward from zeros; with two, the second reads the first."""
+    x, layers = random_stack(2, 3, 4, 4, 2, dtype, seed=11)
+    zeros = np.zeros((2, 4), dtype=dtype)
+    one = call(student, "stacked_rnn_forward", x, layers[:1], forbid=FORBID)
+    assert_close(one, _rnn(x, zeros, layers[0]), "h with a single layer", "N T H",
+                 hint="with one layer the stack is one RNN from a zero state", **_tol(dtype))
+    two = call(student, "stacked_rnn_forward", x, layers, forbid=FORBID)
+    assert_close(two, _rnn(_rnn(x, zeros, layers[0]), zeros, layers[1]), "h with two layers", "N T H",
+                 hint="the single layer is right, so the error is in how layer 2 gets its input or state",
+                 **_tol(dtype))
+
+
+def _tol(dtype):
+    rtol, atol = tolerances(dtype)
+    return {"rtol": rtol, "atol": atol}
+
+
+# ---------------------------------------------------------------- dot_attention
+
+
+def random_attention(N=2, S=5, H=4, dtype=np.float64, seed=0, scale=1.0, masked=False):
+    """query (N, H), keys (N, S, H), mask (N, S) or None; row 0 of the mask hides the last two positions."""
+    rng = np.random.default_rng(seed)
+    q = _draw(rng, (N, H), scale, dtype)
+    keys = _draw(rng, (N, S, H), 1.0, dtype)
+    mask = None
+    if masked:
+        mask = np.ones((N, S), dtype=bool)
+        mask[0, max(1, S - 2):] = False
+    return q, keys, mask
+
+
+def _softmax(s, axis=-1):
+    e = np.exp(s - s.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def check_dot_attention(student, N=2, S=5, H=4, dtype=np.float64, seed=0, scale=1.0, masked=False):
+    """Compare student(query, keys, mask) with rnnkit.variants.dot_attention_forward."""
+    q, keys, mask = random_attention(N, S, H, dtype, seed, scale, masked)
+    context, weights, _ = V.dot_attention_forward(q, keys, mask)
+    got = call(student, "dot_attention", q, keys, mask, forbid=FORBID)
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise AssertionError("dot_attention should return a tuple (context, weights)")
+    got_c, got_w = got
+    for arr, name in ((got_c, "context"), (got_w, "weights")):
+        if isinstance(arr, np.ndarray) and np.isnan(arr).any():
+            raise AssertionError(f"{name} contains NaN: with large scores exp overflows; subtract each "
+                                 "row's maximum score before exp (softmax does not change)")
+    scores = np.einsum("nsh,nh->ns", keys, q)
+    ninf = scores if mask is None else np.where(mask, scores, -np.inf)
+    no_mask = _softmax(scores)
+    wrong_w = [
+        (scores, "the weights are the raw scores q . k_s; apply softmax over the source positions"),
+        (_softmax(ninf, axis=0) if N > 1 else scores, "softmax is taken over the batch (axis 0); "
+                                                      "normalise over the source positions, axis 1"),
+        (_softmax(scores / np.sqrt(H)) if mask is None else _softmax(ninf / np.sqrt(H)),
+         "the scores are divided by sqrt(H): that is the scaled form of the Transformer; "
+         "Luong's dot product uses q . k_s as it is"),
+        (np.exp(np.minimum(scores, 80.0)), "the weights are exp(score) without normalising; divide by "
+                                            "their sum over s"),
+    ]
+    if mask is not None:
+        wrong_w += [
+            (no_mask, "the mask is ignored: positions where mask is False must get weight 0"),
+            (no_mask * mask, "masked positions are zeroed after softmax, so the weights no longer sum to "
+                             "one; set their scores to -inf before the softmax"),
+        ]
+    compare(got_w, weights, "weights", ("batch row", "source position"), mistakes=wrong_w, dtype=dtype,
+            hint="expected weights = softmax over s of q . k_s (masked positions -inf)")
+    compare(got_c, context, "context", "N H", dtype=dtype, mistakes=[
+        (np.einsum("ns,nsh->nh", scores, keys),
+         "the context is built from the scores; weight the keys by the softmax weights"),
+        (keys.mean(axis=1), "the context is the plain mean of the keys; weight them by the attention weights"),
+        (keys.sum(axis=1), "the context is the plain sum of the keys; weight them by the attention weights"),
+        (keys[:, 0],
+         "the context is the first key; it is the weighted sum over all source positions"),
+    ], hint="expected context = sum over s of weights_s * keys_s")
+
+
+def check_attention_focus(student, dtype=np.float64):
+    """A query equal to a large multiple of one key puts (almost) all the weight on that key."""
+    keys = np.eye(4, dtype=dtype)[None].repeat(2, axis=0)  # orthogonal keys e_0..e_3
+    for target in range(4):
+        q = (20.0 * keys[:, target]).astype(dtype)
+        context, weights = call(student, "dot_attention", q, keys, None, forbid=FORBID)
+        assert_shape(weights, (2, 4), "weights")
+        best = np.argmax(weights, axis=1)
+        if (best != target).any():
+            raise AssertionError(
+                f"the query points at source position {target} (it is 20 * keys[:, {target}]), but the "
+                f"largest weight is at position {int(best[0])}: are the scores q . k_s taken over the "
+                "right axis?")

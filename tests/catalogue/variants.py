@@ -1,0 +1,132 @@
+"""Wrong answers to the exercises of 06-variants."""
+from catalogue import Mistake
+
+NOTEBOOK = "06-variants"
+
+BI = "bidirectional_rnn_forward"
+STACK = "stacked_rnn_forward"
+ATT = "dot_attention"
+
+
+def _bi(forward="rnnkit.rnn_forward(x, h0_f, params_f['Wx'], params_f['Wh'], params_f['b'])[0]",
+        backward_input="x[:, ::-1]", h0_b="h0_b", params_b="params_b", flip="h_b[:, ::-1]",
+        result="np.concatenate([h_f, {flip}], axis=-1)"):
+    result = result.format(flip=flip)
+    return f"""
+def bidirectional_rnn_forward(x, h0_f, h0_b, params_f, params_b):
+    h_f = {forward}
+    p = {params_b}
+    h_b = rnnkit.rnn_forward({backward_input}, {h0_b}, p["Wx"], p["Wh"], p["b"])[0]
+    return {result}
+"""
+
+
+def _stack(body):
+    return f"""
+def stacked_rnn_forward(x, layers):
+{body}
+"""
+
+
+STACK_LOOP = """    h = x
+    h0 = None
+    for p in {layers}:
+        start = np.zeros((x.shape[0], p["Wh"].shape[0]), dtype={dtype}) if h0 is None else h0
+        h, _ = rnnkit.rnn_forward({inp}, start, p["Wx"], p["Wh"], p["b"])
+        {after}
+    return {ret}"""
+
+
+def _loop(layers="layers", dtype="x.dtype", inp="h", after="pass", ret="h"):
+    return _stack(STACK_LOOP.format(layers=layers, dtype=dtype, inp=inp, after=after, ret=ret))
+
+
+def _att(scores="np.einsum('nsh,nh->ns', keys, query)",
+         mask="scores = np.where(mask, scores, -np.inf)",
+         shift="scores = scores - scores.max(axis=1, keepdims=True)",
+         weights="e / e.sum(axis=1, keepdims=True)", after="",
+         context="np.einsum('ns,nsh->nh', weights, keys)"):
+    return f"""
+def dot_attention(query, keys, mask=None):
+    scores = {scores}
+    if mask is not None:
+        {mask}
+    {shift}
+    e = np.exp(scores)
+    weights = {weights}
+    {after}
+    context = {context}
+    return context, weights
+"""
+
+
+CATALOGUE = [
+    # bidirectional_rnn_forward
+    Mistake(BI, "backward states not flipped back", _bi(flip="h_b"), r"reversed time order"),
+    Mistake(BI, "backward direction reads forwards", _bi(backward_input="x", flip="h_b"),
+            r"backward half h\[\.\.\., H:\] at time step \d, after it"),
+    Mistake(BI, "output flipped but input not reversed", _bi(backward_input="x"),
+            r"backward half h\[\.\.\., H:\] at time step \d, after it"),
+    Mistake(BI, "halves swapped", _bi(result="np.concatenate([{flip}, h_f], axis=-1)"),
+            r"forward half h\[\.\.\., :H\] at time step \d, before it"),
+    Mistake(BI, "backward direction uses the forward parameters", _bi(params_b="params_f"), r"uses params_f"),
+    Mistake(BI, "initial states swapped",
+            _bi(forward="rnnkit.rnn_forward(x, h0_b, params_f['Wx'], params_f['Wh'], params_f['b'])[0]",
+                h0_b="h0_f"), r"initial states are swapped"),
+    Mistake(BI, "concatenated along time", _bi(result="np.concatenate([h_f, {flip}], axis=1)"),
+            r"h has shape \(2, 10, 4\), expected \(2, 5, 8\)"),
+    Mistake(BI, "directions added", _bi(result="h_f + {flip}"), r"h has shape \(2, 5, 4\), expected \(2, 5, 8\)"),
+    Mistake(BI, "batch reversed instead of time", _bi(backward_input="x[::-1]", flip="h_b[::-1]"),
+            r"backward half h\[\.\.\., H:\] at time step \d, after it"),
+    Mistake(BI, "float64 output for float32 input",
+            _bi(result="np.concatenate([h_f, {flip}], axis=-1).astype(np.float64)"),
+            r"dtype float64, expected float32"),
+    Mistake(BI, "calls rnnkit's bidirectional layer", """
+def bidirectional_rnn_forward(x, h0_f, h0_b, params_f, params_b):
+    return rnnkit.variants.bidirectional_forward(x, params_f, params_b, "rnn", h0=(h0_f, h0_b))[0]
+""", r"calls rnnkit\.variants\.bidirectional_forward"),
+
+    # stacked_rnn_forward
+    Mistake(STACK, "returns the first layer", _loop(after="break"), r"first layer's output"),
+    Mistake(STACK, "state carried from layer to layer", _loop(after="h0 = h[:, -1]"),
+            r"starts from the final state of layer l"),
+    Mistake(STACK, "every layer reads x", _loop(inp="x"), r"every layer reads x"),
+    Mistake(STACK, "layers in reverse order", _loop(layers="layers[::-1]"), r"reverse order"),
+    Mistake(STACK, "tanh again between layers", _loop(after="h = np.tanh(h)", ret="np.arctanh(h)"),
+            r"tanh is applied again between the layers"),
+    Mistake(STACK, "tanh again on the output", _loop(ret="np.tanh(h)"), r"tanh is applied again to the output"),
+    Mistake(STACK, "last layer skipped", _loop(layers="layers[:-1]"), r"last layer is missing"),
+    Mistake(STACK, "first layer's weights everywhere", _loop(layers="[layers[0]] * len(layers)"),
+            r"first layer's weights"),
+    Mistake(STACK, "returns every layer", _stack("""    outs, h = [], x
+    for p in layers:
+        h = rnnkit.rnn_forward(h, np.zeros((x.shape[0], p["Wh"].shape[0]), dtype=x.dtype),
+                               p["Wx"], p["Wh"], p["b"])[0]
+        outs.append(h)
+    return outs"""), r"it is list|returned a list"),
+    Mistake(STACK, "float64 initial state", _loop(dtype="float"), r"h0: dtype float64 does not match"),
+    Mistake(STACK, "calls rnnkit's stack", _stack('    return rnnkit.variants.stacked_forward(x, layers, "rnn")[0]'),
+            r"calls rnnkit\.variants\.stacked_forward"),
+
+    # dot_attention
+    Mistake(ATT, "raw scores as weights", _att(shift="pass", weights="scores"), r"raw scores"),
+    Mistake(ATT, "softmax over the batch", _att(shift="scores = scores - scores.max(axis=0, keepdims=True)",
+                                                weights="e / e.sum(axis=0, keepdims=True)"),
+            r"right axis|over the batch"),
+    Mistake(ATT, "no shift before exp", _att(shift="pass"), r"overflow|NaN"),
+    Mistake(ATT, "scaled by sqrt(H)", _att(scores="np.einsum('nsh,nh->ns', keys, query) / np.sqrt(query.shape[1])"),
+            r"divided by sqrt\(H\)"),
+    Mistake(ATT, "mask ignored", _att(mask="pass"), r"mask is ignored"),
+    Mistake(ATT, "mask applied after softmax", _att(mask="pass", after="weights = weights if mask is None else weights * mask"),
+            r"zeroed after softmax"),
+    Mistake(ATT, "context from the scores", _att(context="np.einsum('ns,nsh->nh', np.einsum('nsh,nh->ns', keys, query), keys)"),
+            r"built from the scores"),
+    Mistake(ATT, "context ignores the weights", _att(context="keys.mean(axis=1)"), r"plain mean of the keys"),
+    Mistake(ATT, "float64 weights for float32 input", _att(weights="(e / e.sum(axis=1, keepdims=True)).astype(float)"),
+            r"dtype float64, expected float32"),
+    Mistake(ATT, "calls rnnkit's attention", """
+def dot_attention(query, keys, mask=None):
+    context, weights, _ = rnnkit.variants.dot_attention_forward(query, keys, mask)
+    return context, weights
+""", r"calls rnnkit\.variants\.dot_attention_forward"),
+]
