@@ -211,7 +211,7 @@ def test_higher_temperature_gives_more_surprising_text(trained):
     assert bits[0] < 0.05 and bits[2] > 1.0, bits
 
 
-def test_stateful_windows_continue_the_sequence():
+def test_stateful_windows_continue_the_sequence(tmp_path):
     model = CharRNN(V, 6, kind="lstm", num_layers=2, rng=8)
     full = model.forward(IDS[None, :20])
     model.stateful = True
@@ -221,6 +221,9 @@ def test_stateful_windows_continue_the_sequence():
         model.forward(np.zeros((2, 3), dtype=int))
     model.reset_state()
     np.testing.assert_allclose(model.forward(IDS[None, :8]), full[:, :8], rtol=1e-12, atol=1e-14)
+    model.save(tmp_path / "stateful.npz")
+    loaded = load_model(tmp_path / "stateful.npz")
+    assert loaded.stateful and all(layer.stateful for layer in loaded.recurrent_layers)
 
 
 def test_train_step_returns_the_norm_before_clipping():

@@ -45,19 +45,6 @@ class Model(Sequential):
     def dtype(self):
         return np.dtype(self._config["dtype"])
 
-    @property
-    def stateful(self):
-        """True when each forward starts from the state where the previous one ended."""
-        return self._config.get("stateful", False)
-
-    @stateful.setter
-    def stateful(self, value):
-        self._config["stateful"] = bool(value)
-        for layer in self.layers.values():
-            if isinstance(layer, Recurrent):
-                layer.stateful = bool(value)
-                layer.reset_state()
-
     def num_params(self):
         return int(sum(p.size for p in self.params.values()))
 

@@ -38,6 +38,18 @@ class CharRNN(Model):
         super().__init__(config, ("embed", embed), *stack, ("out", out))
 
     @property
+    def stateful(self):
+        """True when each forward starts from the state where the previous one ended."""
+        return self._config["stateful"]
+
+    @stateful.setter
+    def stateful(self, value):
+        self._config["stateful"] = bool(value)
+        for layer in self.recurrent_layers:
+            layer.stateful = bool(value)
+            layer.reset_state()
+
+    @property
     def recurrent_layers(self):
         return [layer for name, layer in self.layers.items() if name.startswith("rnn")]
 
