@@ -123,11 +123,24 @@ def _dWh_reset_before(h_prev, rh, dah):
     return np.concatenate([h2.T @ d2[:, : 2 * H], rh.reshape(-1, H).T @ d2[:, 2 * H :]], axis=1)
 
 
+def _negate_rz(W, H):
+    """W (..., 3H) with the r and z columns negated: then exp of a pre-activation
+    gives exp(-a), and sigmoid(a) = 1 / (1 + exp(-a)) is one exp, one add and one
+    reciprocal (see the fused layout of lstm.py)."""
+    out = W.copy()
+    np.negative(out[..., : 2 * H], out=out[..., : 2 * H])
+    return out
+
+
 def gru_forward(x, h0, Wx, Wh, b, reset_after=False):
     """Run a GRU over a whole sequence.
 
     Inputs: x (N, T, D), h0 (N, H), Wx (D, 3H), Wh (H, 3H), b (3H,) or (2, 3H) with
     reset_after=True. Returns h (N, T, H) and the cache.
+
+    Inside, the input projection of every step is one product before the loop, the
+    recurrent bias of r and z (which adds like the input bias) is folded into it, and
+    the reset and update gates are computed as 1 / (1 + exp(-a)) from negated weights.
     """
     s = Shapes()
     x = s.array("x", x, "N T D")
@@ -136,14 +149,41 @@ def gru_forward(x, h0, Wx, Wh, b, reset_after=False):
     N, T, D = x.shape
     H = h0.shape[1]
     x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))
-    gates = np.matmul(x_tm.reshape(T * N, D), Wx).reshape(T, N, 3 * H)
-    gates += b[0] if reset_after else b
-    bh = b[1] if reset_after else None
-    hs = np.empty((T + 1, N, H), dtype=x.dtype)
-    recs = np.empty((T, N, H), dtype=x.dtype)
+    bias = b[0].copy() if reset_after else b.copy()
+    if reset_after:
+        bias[: 2 * H] += b[1, : 2 * H]
+    gates = np.matmul(x_tm.reshape(T * N, D), _negate_rz(Wx, H)).reshape(T, N, 3 * H)
+    gates += _negate_rz(bias, H)
+    Wh_neg = _negate_rz(Wh, H)
+    hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[0] = h0, hs[t + 1] = h_t
+    recs = np.empty((T, N, H), dtype=x.dtype)  # r * h_prev (reset before) or h_prev Wh_n + b_h,n (after)
     hs[0] = h0
-    for t in range(T):
-        hs[t + 1], recs[t] = _step(gates[t], hs[t], Wh, bh, reset_after)
+    ah = np.empty((N, 3 * H), dtype=x.dtype)
+    rn = np.empty((N, H), dtype=x.dtype)
+    rz, r, z, n = gates[:, :, : 2 * H], gates[:, :, :H], gates[:, :, H : 2 * H], gates[:, :, 2 * H :]
+    with np.errstate(over="ignore", under="ignore"):  # exp(-a) = inf or 0: sigmoid's exact limits
+        for t in range(T):
+            if reset_after:
+                np.matmul(hs[t], Wh_neg, out=ah)
+                rz[t] += ah[:, : 2 * H]
+                np.add(ah[:, 2 * H :], b[1, 2 * H :], out=recs[t])
+            else:
+                np.matmul(hs[t], Wh_neg[:, : 2 * H], out=ah[:, : 2 * H])
+                rz[t] += ah[:, : 2 * H]
+            np.exp(rz[t], out=rz[t])
+            rz[t] += 1.0
+            np.reciprocal(rz[t], out=rz[t])
+            if reset_after:
+                np.multiply(r[t], recs[t], out=rn)
+            else:
+                np.multiply(r[t], hs[t], out=recs[t])
+                np.matmul(recs[t], Wh[:, 2 * H :], out=rn)
+            n[t] += rn
+            np.tanh(n[t], out=n[t])
+            h = hs[t + 1]
+            np.subtract(hs[t], n[t], out=h)  # h = n + z (h_prev - n)
+            h *= z[t]
+            h += n[t]
     check_finite(hs[T], x=x, h0=h0, Wx=Wx, Wh=Wh, b=b)
     return hs[1:].transpose(1, 0, 2), (x_tm, Wx, Wh, gates, hs, recs, reset_after)
 
