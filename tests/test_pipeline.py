@@ -180,6 +180,7 @@ def _autograde(name, workdir):
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
+    release.use_fast_gradebook()
     released = release.generate_release(name, solution_path(name).read_text(encoding="utf-8"), workdir)
     submissions = {"solution": solution_path(name).parent, "blank": released}
     for student, folder in submissions.items():
@@ -263,3 +264,11 @@ def test_release_command_check_mode_reports_staleness(tmp_path, monkeypatch, cap
     assert release.main([name]) == 0
     assert release.main([name, "--check"]) == 0
     assert os.path.getsize(stale_file) == len(before) - 1
+
+
+def test_gradebook_head_is_alembic_head():
+    """The release reads the gradebook's schema revision from nbgrader's migration scripts."""
+    from alembic.script import ScriptDirectory
+    from nbgrader import dbutil
+
+    assert release.gradebook_head() == ScriptDirectory(dbutil.ALEMBIC_DIR).get_current_head()
