@@ -19,6 +19,7 @@ Typical use, at the top of a benchmark script::
     t["rnnkit"], t["torch"]           # median seconds per call
     t.ratio("rnnkit", "torch")        # median of the paired ratios
     t.best_ratio("rnnkit", "torch")   # ratio of the shortest times
+    t.cpu.ratio("rnnkit", "torch")    # the same from the CPU time of this thread
 """
 import os
 import platform
@@ -51,11 +52,16 @@ class Timings(dict):
 
     ``samples[name][k]`` is the time per call in repetition ``k``; the samples
     of one repetition were measured side by side, which ``ratio`` relies on.
+    ``cpu`` holds the same for the CPU time of the calling thread
+    (``time.thread_time``): it leaves out the time the thread waited while the
+    machine ran other work, so on a shared machine it is the steadier measure,
+    provided all the work runs in the calling thread (one thread per library).
     """
 
-    def __init__(self, samples):
+    def __init__(self, samples, cpu_samples=None):
         super().__init__((name, statistics.median(s)) for name, s in samples.items())
         self.samples = samples
+        self.cpu = None if cpu_samples is None else Timings(cpu_samples)
 
     def ratio(self, a, b):
         """Median over the repetitions of time(a) / time(b)."""
@@ -106,16 +112,18 @@ def interleaved(contestants, repeat=21, number=None, warmup=1, min_time=0.02):
             contestants[name]()
     numbers = {name: number or calibrate(contestants[name], min_time) for name in names}
     samples = {name: [] for name in names}
-    clock = time.perf_counter
+    cpu_samples = {name: [] for name in names}
+    wall, cpu = time.perf_counter, time.thread_time
     for k in range(repeat):
         shift = k % len(names)
         for name in names[shift:] + names[:shift]:
             fn, n = contestants[name], numbers[name]
-            start = clock()
+            start, start_cpu = wall(), cpu()
             for _ in range(n):
                 fn()
-            samples[name].append((clock() - start) / n)
-    return Timings(samples)
+            samples[name].append((wall() - start) / n)
+            cpu_samples[name].append((cpu() - start_cpu) / n)
+    return Timings(samples, cpu_samples)
 
 
 def format_time(seconds):

@@ -109,9 +109,12 @@ def lstm_forward(x, h0, Wx, Wh, b, c0=None):
         c0 = s.array("c0", c0, "N H")
     N, T, D = x.shape
     H = h0.shape[1]
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, N, D)
-    gates = np.matmul(x_tm.reshape(T * N, D), _fused(Wx, H)).reshape(T, N, 4 * H)
-    gates += _fused(b, H)
+    # x time-major with a column of ones, so that one product gives x Wx + b for every step
+    # (and, in the backward, dWx and db together)
+    x1 = np.empty((T, N, D + 1), dtype=x.dtype)
+    x1[:, :, :D] = x.transpose(1, 0, 2)
+    x1[:, :, D] = 1.0
+    gates = np.matmul(x1.reshape(T * N, D + 1), _fused(np.vstack([Wx, b]), H)).reshape(T, N, 4 * H)
     Wh_fused = _fused(Wh, H)
     hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[0] = h0, hs[t + 1] = h_t
     cs = np.empty((T + 1, N, H), dtype=x.dtype)  # cs[0] = c0
@@ -137,7 +140,7 @@ def lstm_forward(x, h0, Wx, Wh, b, c0=None):
             np.tanh(cs[t + 1], out=tanh_cs[t])
             np.multiply(o[t], tanh_cs[t], out=hs[t + 1])
     check_finite(hs[T], x=x, h0=h0, c0=c0, Wx=Wx, Wh=Wh, b=b)
-    return hs[1:].transpose(1, 0, 2), (x_tm, Wx, Wh, gates, hs, cs, tanh_cs)
+    return hs[1:].transpose(1, 0, 2), (x1, Wx, Wh, gates, hs, cs, tanh_cs)
 
 
 _CHUNK_BYTES = 1 << 18  # gates of the time steps the backward prepares at once
@@ -181,8 +184,8 @@ def lstm_backward(dh, cache):
     computed together: large enough to make few NumPy calls, small enough to stay in
     the CPU cache until the step loop reads them.
     """
-    x_tm, Wx, Wh, gates, hs, cs, tanh_cs = cache
-    T, N, D = x_tm.shape
+    x1, Wx, Wh, gates, hs, cs, tanh_cs = cache
+    T, N, D = x1.shape[0], x1.shape[1], Wx.shape[0]
     H = hs.shape[2]
     dh = Shapes(gates.dtype, N=N, T=T, H=H).array("dh", dh, "N T H")
     dtype = gates.dtype
@@ -208,10 +211,9 @@ def lstm_backward(dh, cache):
             np.matmul(da[t], Wh.T, out=dh_next)
     da2 = da.reshape(T * N, 4 * H)
     dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)
-    dWx = x_tm.reshape(T * N, D).T @ da2
+    dWxb = x1.reshape(T * N, D + 1).T @ da2  # dWx, and db from the column of ones
     dWh = hs[:-1].reshape(T * N, H).T @ da2
-    db = np.ones(T * N, dtype=dtype) @ da2  # the column sums, as one matrix-vector product
-    return dx, dh_next, dWx, dWh, db
+    return dx, dh_next, dWxb[:D], dWh, dWxb[D]
 
 
 def lstm_cell_state(cache):
