@@ -10,7 +10,14 @@ The variants are trained round robin, one step of each in turn on the same batch
 change in the machine's load falls on all of them; the time per training step is the
 median over the run (forward, backward and the Adam update).
 
-Part 2, fused against cell-by-cell: forward and backward of rnnkit's sequence functions
+Part 2, irregular samples: sine waves of random period and phase, sampled at random times
+(40 samples over 30 time units); the class is whether the period lies in [5, 6] (half the
+sequences) or outside it (in [1, 4] or [7, 10]), the frequency-discrimination task of Neil
+et al. (2016). A phased LSTM (fixed clocks, periods log-uniform in [1, 12], r_on = 0.1) reads
+the values and the time stamps; an LSTM of the same size reads the values and the gap since
+the previous sample as a second input. Both are trained round robin on the same batches.
+
+Part 3, fused against cell-by-cell: forward and backward of rnnkit's sequence functions
 (the input product and the weight gradients as one matrix product over all steps) against
 a loop over the step functions (rnnkit.variants.fused), timed interleaved (common.py), for
 the three cells, after checking that both give the same numbers.
@@ -66,6 +73,71 @@ def fused_rows(np, V, quick):
     return rows
 
 
+def frequency_task(np, N, T, rng):
+    """values (N, T), gaps (N, T), times (N, T) strictly increasing, label (N,) 1 if the period is in [5, 6]."""
+    inside = rng.random(N) < 0.5
+    below = rng.random(N) < 0.5
+    period = np.where(inside, rng.uniform(5, 6, N), np.where(below, rng.uniform(1, 4, N), rng.uniform(7, 10, N)))
+    times = np.sort(rng.uniform(0, 30, (N, T)), axis=1) + np.arange(T) * 1e-6
+    values = np.sin(2 * np.pi * times / period[:, None] + rng.uniform(0, 2 * np.pi, (N, 1)))
+    gaps = np.diff(times, axis=1, prepend=times[:, :1])
+    return values, gaps, times, inside.astype(int)
+
+
+def irregular_rows(np, V, quick, steps):
+    """Phased LSTM against LSTM-with-gaps on frequency discrimination; rows of the table."""
+    import rnnkit
+    from rnnkit.optim import Adam
+
+    H, T, N = (4, 8, 8) if quick else (16, 40, 32)
+    rng = np.random.default_rng(0)
+    models = {}
+    for kind, D in (("phased LSTM (values, time stamps)", 1), ("LSTM (values, gaps)", 2)):
+        r = np.random.default_rng(1)
+        p = V.init_params("lstm", D, H, r)
+        p["Wy"], p["by"] = r.standard_normal((H, 2)) / np.sqrt(H), np.zeros(2)
+        tau = np.exp(r.uniform(np.log(1.0), np.log(12.0), H))
+        models[kind] = {"p": p, "tau": tau, "shift": r.uniform(0, 1, H) * tau, "opt": Adam(p, lr=1e-2),
+                        "seconds": [], "losses": []}
+
+    def run(kind, m, values, gaps, times, label, train):
+        p = m["p"]
+        h0 = np.zeros((len(label), H))
+        if kind.startswith("phased"):
+            h, cache = V.phased_lstm_forward(values[..., None], times, h0, p["Wx"], p["Wh"], p["b"], m["tau"],
+                                             m["shift"], r_on=0.1, alpha=1e-3)
+        else:
+            h, cache = rnnkit.lstm_forward(np.stack([values, gaps], axis=-1), h0, p["Wx"], p["Wh"], p["b"])
+        scores = h[:, -1] @ p["Wy"] + p["by"]
+        loss, ds = rnnkit.temporal_softmax_loss(scores[:, None], label[:, None])
+        if train:
+            dh = np.zeros_like(h)
+            dh[:, -1] = ds[:, 0] @ p["Wy"].T
+            back = V.phased_lstm_backward if kind.startswith("phased") else rnnkit.lstm_backward
+            _, _, dWx, dWh, db = back(dh, cache)
+            grads = {"Wx": dWx, "Wh": dWh, "b": db, "Wy": h[:, -1].T @ ds[:, 0], "by": ds[:, 0].sum(axis=0)}
+            rnnkit.clip_grad_norm(grads, 1.0)
+            m["opt"].step(grads)
+        return loss, (scores.argmax(axis=1) == label).mean()
+
+    import time
+    for _ in range(steps):
+        batch = frequency_task(np, N, T, rng)
+        for kind, m in models.items():
+            start = time.perf_counter()
+            loss, _ = run(kind, m, *batch, train=True)
+            m["seconds"].append(time.perf_counter() - start)
+            m["losses"].append(loss)
+    test = frequency_task(np, 64 if quick else 2048, T, np.random.default_rng(99))
+    rows = []
+    tail = max(1, steps // 10)
+    for kind, m in models.items():
+        _, accuracy = run(kind, m, *test, train=False)
+        rows.append([kind, sum(m["p"][k].size for k in m["p"]), format_time(float(np.median(m["seconds"]))),
+                     f"{np.mean(m['losses'][-tail:]):.3f}", f"{accuracy:.1%}"])
+    return rows, (H, T, N)
+
+
 def main(argv=None):
     args = parse_args(argv)
     threads = pin_threads(args.threads)
@@ -74,7 +146,7 @@ def main(argv=None):
     import rnnkit.variants as V
     from rnnkit.variants.compare import compare_variants
 
-    steps = args.steps or (5 if args.quick else 2000)
+    steps = args.steps or (5 if args.quick else 1500)
     T, H, N = (8, 8, 8) if args.quick else (30, 32, 32)
     started = datetime.datetime.now(datetime.timezone.utc)
     results = compare_variants(T=T, H=H, N=N, steps=steps, lr=3e-3, seed=0, n_test=64 if args.quick else 2048)
@@ -82,6 +154,10 @@ def main(argv=None):
         ["variant", "trained parameters", "time per step", "train MSE (last 10 %)", "test MSE", "note"],
         [[r["name"], r["parameters"], format_time(r["ms_per_step"] / 1e3), f"{r['train_loss']:.4f}",
           f"{r['test_loss']:.4f}", r["note"]] for r in results])
+    irregular_steps = 5 if args.quick else 1000
+    rows3, (H3, T3, N3) = irregular_rows(np, V, args.quick, irregular_steps)
+    table3 = markdown_table(["model", "trained parameters", "time per step", "train loss (last 10 %, nats)",
+                             "test accuracy"], rows3)
     table2 = markdown_table(["cell", "N", "T", "D", "H", "fused", "cell by cell", "speed-up"],
                             fused_rows(np, V, args.quick))
     text = "\n".join([
@@ -95,6 +171,13 @@ def main(argv=None):
         "on the same batches; time per step = forward + backward + update, median over the run.",
         "",
         table1,
+        "",
+        f"## Irregular samples: frequency discrimination, {T3} samples at random times, {irregular_steps} Adam "
+        f"steps (lr 1e-2, batch {N3}, hidden size {H3})",
+        "",
+        "Chance is 50 % accuracy and a loss of log 2 = 0.693 nats.",
+        "",
+        table3,
         "",
         "## Fused sequence functions against a loop over the step functions (forward + backward, float64)",
         "",

@@ -563,7 +563,7 @@ print("grid LSTM output:", h_grid.shape, "| parameters:", n_grid,
       "| a 2-layer stacked LSTM of the same width:", 4 * (3 * 8 + 8 * 8 + 8) + 4 * (8 * 8 + 8 * 8 + 8))
 
 # %% [markdown]
-# Twice the parameters of a stack of the same width and twice the work per step: the grid
+# More than twice the parameters of a stack of the same width, and twice the work per step: the grid
 # LSTM pays for its gated depth. It shone on tasks where depth itself is long (the paper's
 # 15-bit parity and deep character models); for two or three layers a stacked LSTM, or a
 # residual stack, is the usual choice.
@@ -716,7 +716,8 @@ plt.show()
 # ## 8. Choosing an architecture
 #
 # Which variant to use depends on the task, and the honest way to decide is to measure.
-# Here every variant (one layer of hidden size 24 unless said otherwise) learns the
+# Here every variant (one layer unless its note says otherwise; hidden size 16 in the short
+# run below, 32 in the benchmark) learns the
 # **adding problem**: at each of $T$ steps the input is a number in $[0, 1)$ and a marker;
 # two markers are 1, one in each half, and the target at the end is the sum of the two
 # marked numbers. Predicting the mean gives a mean squared error of $1/6 \approx 0.167$;
@@ -799,10 +800,13 @@ for cell in ("rnn", "lstm", "gru"):
 
 # %% [markdown]
 # (Forward and backward together, medians of runs that alternate between the two paths, so
-# that other work on the machine slows both alike.) The fused path wins, and by more for the
-# backward pass and the larger sizes, where the one big weight-gradient product replaces $T$
-# small ones. In a GPU library the same idea is worth far more, because there every small
-# kernel launch costs microseconds.
+# that other work on the machine slows both alike; on a busy machine single rows can be off.)
+# Both paths compute the same numbers. What fusing saves is a cost *per step*: a call, a small
+# product, a reread of $W_x$. It shows most for the tanh RNN, whose step does little else;
+# in the gated cells the elementwise gate work, the same in both paths, takes a larger share
+# of the time. In a GPU library the same idea is worth far more, because there every small
+# kernel launch costs microseconds. `benchmarks/results/variants.md` has the measurement at
+# larger sizes.
 #
 # ## Summary
 #

@@ -70,3 +70,24 @@ def test_training_step_fits_one_batch(name):
     for _ in range(30):
         run.step(x, y)
     assert run.evaluate(x, y) < 0.95 * first, f"{name}: loss {first:.4f} -> {run.evaluate(x, y):.4f}"
+
+
+def _cast(tree, dtype):
+    if isinstance(tree, dict):
+        return {k: _cast(v, dtype) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_cast(v, dtype) for v in tree)
+    return tree.astype(dtype)
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_float32_stays_float32(name):
+    variant = VARIANTS[name]
+    rng = np.random.default_rng(0)
+    params = _cast(variant.init(2, 3, rng), np.float32)
+    x = rng.standard_normal((2, 5, 2)).astype(np.float32)
+    h, cache = variant.forward(x, params)
+    assert h.dtype == np.float32
+    wrong = {k: a.dtype for k, a in flatten(variant.backward(np.ones_like(h), cache)).items()
+             if a.dtype != np.float32}
+    assert not wrong, f"{name}: gradients not in float32: {wrong}"

@@ -102,3 +102,20 @@ def test_backward_upstream_shapes():
            np.zeros((2, 5, 4)), cache)
     _, cache = V.dilated_forward(X, P_GRU, 2, "gru")
     raises(r"dh: expected shape \(N, T, H\) with N = 2, T = 5", V.dilated_backward, np.zeros((2, 4, 4)), cache)
+
+
+def test_attention_and_seq2seq_keep_float32():
+    f32 = np.float32
+    q, keys = np.ones((2, 3), f32), np.ones((2, 4, 3), f32)
+    c, w, cache = V.dot_attention_forward(q, keys)
+    assert c.dtype == w.dtype == f32
+    assert all(g.dtype == f32 for g in V.dot_attention_backward(c, cache))
+    params = {k: np.ones(s, f32) for k, s in (("Wq", (3, 2)), ("Wk", (3, 2)), ("b", 2), ("v", 2))}
+    c, w, cache = V.additive_attention_forward(q, keys, params)
+    dq, dk, g = V.additive_attention_backward(c, cache)
+    assert c.dtype == w.dtype == dq.dtype == dk.dtype == f32 and all(v.dtype == f32 for v in g.values())
+    p = V.init_seq2seq(3, 3, 4, np.random.default_rng(0), "lstm", "additive", dtype=f32)
+    out, w, cache = V.seq2seq_forward(np.ones((2, 4, 3), f32), np.ones((2, 3, 3), f32), p, "lstm", "additive")
+    grads, dsrc, dtgt = V.seq2seq_backward(out, cache)
+    assert out.dtype == w.dtype == dsrc.dtype == dtgt.dtype == f32
+    assert all(g.dtype == f32 for g in grads["enc"].values()) and grads["att"]["v"].dtype == f32
