@@ -19,4 +19,4 @@ def test_bench_recurrent_quick(tmp_path):
     for case in ("training", "inference", "sampling"):
         for cell in ("RNN", "LSTM", "GRU"):
             assert f"| {case} | {cell} |" in text, f"no {case} row for {cell}"
-    assert "ratio rnnkit/torch" in text and "thread(s) for every contestant" in text
+    assert "ratio, CPU time" in text and "thread(s) for every contestant" in text
