@@ -40,8 +40,8 @@ def run_quietly(fn, name, *args, forbid=(), hint=None, **kwargs):
         except (AssertionError, NotImplementedError):
             raise
         except Exception as exc:
-            msg = f"{name} raised {type(exc).__name__}: {exc}"
-            raise AssertionError(msg + (f". {hint}" if hint else "")) from exc
+            msg = f"{name} raised {type(exc).__name__}: {str(exc).strip()}"
+            raise AssertionError(msg + (f"; {hint}" if hint else "")) from exc
     return result, list(caught)
 
 
@@ -210,10 +210,14 @@ def check_softmax_is_stable(student, dtype=np.float64):
     got, caught = run_quietly(student, "softmax", z.copy(), forbid=("softmax", "log_softmax"))
     if caught:
         w = caught[0]
-        raise AssertionError(
-            "softmax warns on the scores [[1000, 1001, 999], [-1000, -1001, -999]] "
-            f"({w.category.__name__}: {w.message}): exp overflows, or a row underflows to 0 / 0; subtract "
-            "the maximum of each row, np.max(z, axis=axis, keepdims=True), before exponentiating")
+        scores = "softmax warns on the scores [[1000, 1001, 999], [-1000, -1001, -999]]"
+        if any("overflow" in str(c.message) for c in caught):
+            why = ("exp overflows: subtract the maximum of each row, np.max(z, axis=axis, keepdims=True), "
+                   "before exponentiating")
+        else:
+            why = ("the second row underflows to 0 / 0: subtract the maximum of each row (keepdims=True), not "
+                   "the maximum of the whole array, so that every row keeps an exponent of exp(0) = 1")
+        raise AssertionError(f"{scores} ({w.category.__name__}: {w.message}): {why}")
     assert_shape(got, z.shape, "softmax(z)")
     bad = ~np.isfinite(got).all(axis=-1)
     if bad.any():

@@ -56,11 +56,11 @@ CATALOGUE = [
     Mistake("softmax", "no max shift: exp overflows", _softmax(
         "    e = np.exp(z)\n"
         "    return e / np.sum(e, axis=axis, keepdims=True)\n"),
-        r"softmax warns on the scores.*subtract the maximum of each row"),
+        r"softmax warns on the scores.*exp overflows: subtract the maximum of each row"),
     Mistake("softmax", "shift by the maximum of the whole array", _softmax(
         "    e = np.exp(z - np.max(z))\n"
         "    return e / np.sum(e, axis=axis, keepdims=True)\n"),
-        r"underflows to 0 / 0|not the maximum of the whole array"),
+        r"second row underflows to 0 / 0: subtract the maximum of each row"),
     Mistake("softmax", "normalised along axis 0", _softmax(
         "    e = np.exp(z - np.max(z, axis=0, keepdims=True))\n"
         "    return e / np.sum(e, axis=0, keepdims=True)\n"),
