@@ -31,7 +31,6 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 import rnnkit
 from rnnkit.checks import rnn_basics as checks
-from rnnkit.testing import assert_close, forbid_reference
 
 QUICK = bool(os.environ.get("NBGRADER_EXECUTION"))  # autograding: fewer figures
 np.set_printoptions(precision=4, suppress=True)
