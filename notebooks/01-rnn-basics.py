@@ -150,8 +150,9 @@ for T in (10, 100, 1000):
 # $\tanh$, to **one** sum. A product of a sigmoid and a tanh does appear in the LSTM
 # (notebook 04), where $h_t = o_t \odot \tanh(c_t)$: there $o_t = \sigma(\cdot)$ is a gate
 # computed from its own affine map, and $c_t$ is a separate cell state. Mixing the two
-# formulas gives neither model: $\sigma(a)\tanh(a)$ of a single $a$ can never go below
-# about $-0.28$, so such a "state" could hardly be negative.
+# formulas gives neither model: $\sigma(a)\tanh(a)$ of a single $a$ never goes below
+# $(1 - \sqrt{2})/2 \approx -0.21$, so such a "state" could approach $+1$ but hardly be
+# negative: it would lose the zero-centred range of tanh.
 #
 # One step by hand, with $D = 2$, $H = 3$ and a single sequence ($N = 1$):
 
