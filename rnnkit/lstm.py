@@ -3,6 +3,13 @@
     a = x Wx + h_prev Wh + b            (N, 4H)
     i, f, o = sigmoid(a_i, a_f, a_o);  g = tanh(a_g)
     c = f * c_prev + i * g;            h = o * tanh(c)
+
+The step functions are the plain formulas. The sequence functions are built for speed
+(benchmarks/bench_recurrent.py times them against PyTorch): time-major loops over
+contiguous per-step slices, the input projection and bias of every step in one matrix
+product, all four gates activated by one exp (the fused layout below), no allocation
+inside the loops, and a backward whose gradient-free factors are computed a few steps
+at a time; the weight gradients are one product each after the loop.
 """
 import numpy as np
 
@@ -147,10 +154,10 @@ _CHUNK_BYTES = 1 << 18  # gates of the time steps the backward prepares at once
 
 
 def _local_factors(gates, c_prev, tanh_c):
-    """The factors of the backward that do not depend on the upstream gradient, for all steps.
+    """The factors of the backward that do not depend on the upstream gradient.
 
-    gates (T, N, 4H) in the internal order i, f, o, g. Returns K (T, N, 3, H) and
-    Ko, Kc (T, N, H) such that, with dh the gradient reaching h_t and dc_next the
+    gates (C, N, 4H) of C steps in the fused order i, f, o, g. Returns K (C, N, 3, H) and
+    Ko, Kc (C, N, H) such that, with dh the gradient reaching h_t and dc_next the
     gradient reaching c_t from step t + 1,
 
         dc = dc_next + dh * Kc           Kc = o (1 - tanh(c)^2)
@@ -158,7 +165,7 @@ def _local_factors(gates, c_prev, tanh_c):
         da_i, da_f, da_g = dc * K        K = g i (1 - i), c_prev f (1 - f), i (1 - g^2)
     """
     H = c_prev.shape[-1]
-    i, f, o, g = (gates[..., k * H : (k + 1) * H] for k in range(4))
+    i, _, o, g = (gates[..., k * H : (k + 1) * H] for k in range(4))
     ds = np.subtract(1.0, gates[..., : 3 * H])
     ds *= gates[..., : 3 * H]  # sigmoid'(a) = s (1 - s) for i, f, o
     K = np.empty(c_prev.shape[:-1] + (3, H), dtype=gates.dtype)
