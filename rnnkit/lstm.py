@@ -8,7 +8,7 @@ The step functions are the plain formulas. The sequence functions are built for 
 (benchmarks/bench_recurrent.py times them against PyTorch): time-major loops over
 contiguous per-step slices, the input projection and bias of every step in one matrix
 product, all four gates activated by one exp (the fused layout below), no allocation
-inside the loops, and a backward whose gradient-free factors are computed a few steps
+inside the step loops, and a backward whose gradient-free factors are computed a few steps
 at a time; the weight gradients are one product each after the loop.
 """
 import numpy as np
