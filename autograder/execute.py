@@ -13,6 +13,7 @@ or the kernel dies (os._exit, a crash), the grade cells not yet run get an error
 saying why, so that they score zero rather than counting as passed or missing.
 """
 import ast
+import copy
 import os
 import secrets
 import signal
@@ -56,9 +57,6 @@ class GuardedExecute(Execute):
         super().__init__(**kwargs)
         self.sandbox = sandbox
         self.limits = limits
-        self.timeout = limits.cell_timeout
-        # a loaded machine may deliver a cell's last output late; a late message is not an error
-        self.iopub_timeout = 30
         self.kernel_name = "python3"
         self.findings = []
         self.problems = []
@@ -66,6 +64,7 @@ class GuardedExecute(Execute):
         self._output_bytes = 0
         self._guarded = False
         self._last_found = []
+        self._silence = ""
         self._guard_sync = run_sync(self._guard)
 
     # -- the kernel ---------------------------------------------------------------------
@@ -106,6 +105,7 @@ class GuardedExecute(Execute):
                                  user_expressions={"answer": f"{GUARD}.answer()"})
         reply = await self.async_wait_for_reply(msg_id)
         if reply is None:
+            self._silence = "the kernel did not answer the grader's check (it is hung or busy)"
             return None
         answer = reply["content"].get("user_expressions", {}).get("answer", {})
         try:
@@ -118,17 +118,21 @@ class GuardedExecute(Execute):
             content = reply["content"]
             if content.get("status") == "error":
                 self.problems.append(f"the grader's check failed: {content.get('ename')}: {content.get('evalue')}")
+            self._silence = ("the kernel did not run the grader's check: "
+                             "its execution machinery was replaced")
             return None
         return list(parsed.get("found", []))
 
     def guard(self, phase, cell_index):
         """Run a guard phase; record what it restored; False when the kernel did not answer."""
-        found = self._guard_sync(None, phase)
+        try:
+            found = self._guard_sync(None, phase)
+        except (CellTimeoutError, TimeoutError):
+            found, self._silence = None, "the kernel did not answer the grader's check (it is hung or busy)"
         if found is None:
-            self.abort = self.abort or (
-                f"the kernel did not run the grader's check before cell {cell_index}: "
-                "its execution machinery was replaced")
-            self.findings.append(self.abort)
+            self.abort = self.abort or f"at cell {cell_index}, {self._silence}"
+            if "replaced" in self._silence:
+                self.findings.append(self.abort)
             return False
         for item in found:
             self.findings.append(f"cell {cell_index} ({phase.replace('_', ' ')}): {item}")
@@ -196,6 +200,10 @@ def execute(sanitized_path, executed_path, sandbox, limits, config):
     """
     start = time.monotonic()
     nb = nbformat.read(sanitized_path, as_version=nbformat.NO_CONVERT)
+    config = copy.deepcopy(config)
+    config.Execute.timeout = limits.cell_timeout
+    # a loaded machine may deliver a cell's last output late; lateness is not an error
+    config.Execute.iopub_timeout = 30
     executor = GuardedExecute(sandbox, limits, config=config)
     timer = threading.Timer(limits.notebook_timeout, executor.kill_kernel,
                             args=(f"the notebook ran longer than {limits.notebook_timeout} s",))

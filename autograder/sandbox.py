@@ -190,6 +190,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         # the kernel spec names "python"; run the very interpreter of this environment
         if argv and os.path.basename(argv[0]).startswith("python"):
             argv[0] = sys.executable
+        # signals do not cross into the sandbox's session: interrupt over the control channel
+        self.kernel_spec.interrupt_mode = "message"
         s = self.sandbox
         return sandboxed(argv, s["scratch"], s["limits"], s["slot"], s["cwd"])
 
