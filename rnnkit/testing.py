@@ -47,6 +47,8 @@ def assert_close(got, expected, name, axes=None, hint=None, rtol=1e-6, atol=1e-8
     """
     expected = np.asarray(expected)
     assert_shape(got, expected.shape, name)
+    # compare plain arrays: an ndarray subclass could override the comparisons below
+    got = np.asarray(got)
     if isinstance(axes, str):
         axes = AXES.get(axes)
     if np.array_equal(np.isnan(got), np.isnan(expected)) and np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True):
