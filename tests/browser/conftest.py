@@ -1,0 +1,167 @@
+"""One JupyterLab server and one Chromium for all the browser tests of the session.
+
+The server runs from the project's environment (``.venv/bin/jupyter lab``) on a free local
+port, without a token, on a temporary copy of ``solutions/``, ``course/`` and the nbgrader
+configuration, with its own Jupyter config, data, runtime and settings directories, so that
+nothing in the work tree or the user's home changes. It starts in the copy's
+``autograder/`` folder, where an instructor starts nbgrader: the formgrader and the Validate
+button read ``nbgrader_config.py`` from there, and its course root is the copy.
+
+Chromium is Debian's (``/usr/bin/chromium``, installed by ``make system-deps``), driven by
+Playwright; the tests that need it are skipped, saying why, when it is absent.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+STARTUP_SECONDS = 120
+
+# JupyterLab settings of the test server: every cell of a notebook stays in the page (no
+# windowing), so that every explorer renders; no news or update checks over the network.
+LAB_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                         "checkForUpdates": False},
+}
+
+
+def jupyter_executable():
+    """The project environment's ``jupyter``: .venv's, else the one beside this Python."""
+    for candidate in (ROOT / ".venv" / "bin" / "jupyter", Path(sys.executable).parent / "jupyter"):
+        if candidate.exists():
+            return candidate
+    pytest.skip("no jupyter executable in .venv/bin or beside the running Python")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _copy_course(dest):
+    for folder in ("solutions", "course"):
+        shutil.copytree(ROOT / folder, dest / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    (dest / "autograder").mkdir()
+    shutil.copy2(ROOT / "autograder" / "nbgrader_config.py", dest / "autograder")
+
+
+def _jupyter_env(home):
+    env = dict(os.environ)
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
+                 "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR"):
+        env[name] = str(home / name.lower())
+        (home / name.lower()).mkdir()
+    for name, settings in LAB_SETTINGS.items():
+        path = home / "jupyterlab_settings_dir" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings))
+    env.pop("NBGRADER_EXECUTION", None)  # the notebooks run as a student runs them
+    return env
+
+
+class LabServer:
+    """A running JupyterLab: its URL, its root folder (the course copy) and its environment."""
+
+    def __init__(self, root, port, env, process, log):
+        self.root, self.port, self.env, self.process, self.log = root, port, env, process, log
+        self.url = f"http://127.0.0.1:{port}"
+
+    def get(self, path):
+        with urllib.request.urlopen(self.url + path, timeout=30) as response:
+            return response.read().decode()
+
+    def log_tail(self, lines=40):
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    jupyter = jupyter_executable()
+    base = tmp_path_factory.mktemp("jupyterlab")
+    root, home = base / "course-copy", base / "home"
+    root.mkdir()
+    home.mkdir()
+    _copy_course(root)
+    env = _jupyter_env(home)
+    port = _free_port()
+    log = base / "jupyterlab.log"
+    command = [str(jupyter), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+               f"--ServerApp.root_dir={root}", "--IdentityProvider.token=", "--ServerApp.password=",
+               "--ServerApp.port_retries=0", "--LabApp.expose_app_in_browser=True",
+               "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate"]
+    if os.geteuid() == 0:  # containers and CI runners often run as root
+        command.append("--allow-root")
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=root / "autograder", env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    server = LabServer(root, port, env, process, log)
+    try:
+        _wait_until_answering(server)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_answering(server):
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"JupyterLab exited with code {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            json.loads(server.get("/api/status"))
+            return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail(f"JupyterLab did not answer on port {server.port} within {STARTUP_SECONDS} s:\n{server.log_tail()}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (make system-deps) to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    """A fresh browser page, with every console error and uncaught exception recorded in ``page.errors``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda message: message.type == "error" and page.errors.append(
+        f"console: {message.text} ({message.location.get('url', '')})"))
+    page.on("pageerror", lambda error: page.errors.append(f"uncaught: {error}"))
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
