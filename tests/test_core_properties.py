@@ -14,8 +14,8 @@ from rnnkit import (gru_backward, gru_forward, gru_step_backward, gru_step_forwa
                     lstm_forward, lstm_step_backward, lstm_step_forward, rnn_backward, rnn_forward,
                     rnn_step_backward, rnn_step_forward, sigmoid, softmax, temporal_softmax_loss)
 
-settings.register_profile("core", max_examples=40, deadline=None, derandomize=True)
-settings.load_profile("core")
+# per test, not as a profile: a loaded profile would also change other modules' tests
+core = settings(max_examples=40, deadline=None, derandomize=True)
 
 size = st.integers(1, 4)
 dtypes = st.sampled_from([np.float32, np.float64])
@@ -100,6 +100,7 @@ def with_ones(test):
     return test
 
 
+@core
 @given(cells)
 @with_ones
 def test_shapes_and_dtypes_of_the_sequence_functions(cell):
@@ -112,6 +113,7 @@ def test_shapes_and_dtypes_of_the_sequence_functions(cell):
         assert g.dtype == cell.dtype, f"{name} is {g.dtype} for {np.dtype(cell.dtype)} input"
 
 
+@core
 @given(cells)
 @with_ones
 def test_shapes_and_dtypes_of_the_step_functions(cell):
@@ -131,6 +133,7 @@ def test_shapes_and_dtypes_of_the_step_functions(cell):
     assert grads[0].shape == cell.x.shape
 
 
+@core
 @given(cells)
 @with_ones
 def test_first_step_of_the_sequence_is_the_step_forward(cell):
@@ -144,6 +147,7 @@ def test_first_step_of_the_sequence_is_the_step_forward(cell):
     np.testing.assert_allclose(h[:, 0], h1, **TOL[cell.dtype])
 
 
+@core
 @given(cells)
 @with_ones
 def test_the_sequence_is_a_loop_over_steps(cell):
@@ -156,6 +160,7 @@ def test_the_sequence_is_a_loop_over_steps(cell):
             np.testing.assert_allclose(g, g_steps, err_msg=name, **TOL[np.float64])
 
 
+@core
 @given(cells)
 @with_ones
 def test_lstm_without_c0_starts_from_zero(cell):
@@ -166,6 +171,7 @@ def test_lstm_without_c0_starts_from_zero(cell):
     np.testing.assert_array_equal(h_none, h_zero)
 
 
+@core
 @given(st.integers(1, 3), st.integers(1, 4), st.integers(2, 6), dtypes, st.integers(0, 2**16))
 def test_loss_dtype_and_shape(N, T, V, dtype, seed):
     rng = np.random.default_rng(seed)
@@ -184,6 +190,7 @@ arrays = st.one_of(
     hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5), elements=finite64))
 
 
+@core
 @given(arrays)
 def test_sigmoid_lies_in_the_unit_interval(z):
     s = sigmoid(z)
@@ -194,6 +201,7 @@ def test_sigmoid_lies_in_the_unit_interval(z):
     np.testing.assert_allclose(s + sigmoid(-z), 1, rtol=1e-6)
 
 
+@core
 @given(arrays, st.integers(0, 2))
 def test_softmax_rows_sum_to_one(z, axis):
     axis = min(axis, z.ndim - 1)
