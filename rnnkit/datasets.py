@@ -60,12 +60,27 @@ def load_pretrained_charlm(path=None):
     return params, vocab, meta
 
 
-def split_text(text, val_fraction=0.1):
-    """The first part of ``text`` for training, the last ``val_fraction`` for validation."""
+def split_text(text, val_fraction=0.1, block=10_000):
+    """Hold out about ``val_fraction`` of ``text`` for validation, in blocks spread over all of it.
+
+    The text is cut into blocks of ``block`` characters and every k-th block, k =
+    round(1 / val_fraction), starting with the (k-1)-th, goes to validation; the other
+    blocks, joined in order, train. Spreading the validation blocks makes them a sample of
+    every play rather than the end of the last one (whose characters' names the training
+    part never saw). ``block=None`` holds out the last ``val_fraction`` of the text instead.
+    Returns (train, val), two str.
+    """
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction: expected a number in (0, 1), got {val_fraction}")
-    cut = len(text) - int(round(len(text) * val_fraction))
-    return text[:cut], text[cut:]
+    if block is None:
+        cut = len(text) - int(round(len(text) * val_fraction))
+        return text[:cut], text[cut:]
+    block = check_count("block", block)
+    k = max(2, int(round(1 / val_fraction)))
+    blocks = [text[i:i + block] for i in range(0, len(text), block)]
+    train = "".join(b for j, b in enumerate(blocks) if j % k != k - 1)
+    val = "".join(b for j, b in enumerate(blocks) if j % k == k - 1)
+    return train, val
 
 
 def _read_names():

@@ -15,7 +15,17 @@ def test_shakespeare_is_the_shipped_text():
     assert "To be, or not to be" in text
     assert len(set(text)) == 76
     train, val = datasets.split_text(text, 0.1)
-    assert train + val == text and len(val) == round(len(text) * 0.1)
+    assert len(train) + len(val) == len(text)
+    assert 0.09 < len(val) / len(text) < 0.11
+    # validation blocks come from every play, and none of them is in the training part
+    blocks = [text[i:i + 10_000] for i in range(0, len(text), 10_000)]
+    assert val == "".join(blocks[9::10]) and val[:10_000] == text[90_000:100_000]
+    assert text[90_000:100_000] not in train and train.startswith(text[:90_000])
+    assert val.count("Ham.") > 0 and val.count("PROSPERO") > 0
+    tail_train, tail_val = datasets.split_text(text, 0.1, block=None)
+    assert tail_train + tail_val == text and len(tail_val) == round(len(text) * 0.1)
+    with pytest.raises(ValueError, match="val_fraction"):
+        datasets.split_text(text, 0.0)
     v = CharVocab.from_text(train)
     assert v.decode(v.encode(train[:5000])) == train[:5000]
 
