@@ -50,11 +50,14 @@ def test_trained_trace_matches_lstm_forward(params):
     tokens = np.array([2, 0, 1, 3, 3, 0])
     s = trained_trace(params, tokens, K)
     x = rnnkit.tasks.encode_recall(tokens, K)
-    h, cache = rnnkit.lstm_forward(x, np.zeros((1, H)), params["Wx"], params["Wh"], params["b"])
+    h, _ = rnnkit.lstm_forward(x, np.zeros((1, H)), params["Wx"], params["Wh"], params["b"])
     np.testing.assert_allclose(s["h"], h[0])
     assert s["i"].shape == s["f"].shape == s["g"].shape == s["o"].shape == (6, H)
     assert ((s["f"] > 0) & (s["f"] < 1)).all()
-    np.testing.assert_allclose(s["c"], rnnkit.lstm.lstm_cell_state(cache)[0])
+    h_t, c_t = np.zeros((1, H)), np.zeros((1, H))
+    for t in range(6):
+        h_t, c_t, _ = rnnkit.lstm_step_forward(x[:, t], h_t, c_t, params["Wx"], params["Wh"], params["b"])
+        np.testing.assert_allclose(s["c"][t], c_t[0])
     assert s["probs"].shape == (K,) and s["probs"].sum() == pytest.approx(1.0)
 
 

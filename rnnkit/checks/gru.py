@@ -11,7 +11,6 @@ import itertools
 import numpy as np
 
 import rnnkit
-from ..gru import _step_grads
 from .lstm import call, compare, compare_blocks, draw, same, unpack
 from ..testing import assert_shape
 
@@ -29,14 +28,17 @@ def random_gru(N, T, D, H, dtype=np.float64, seed=0, scale=1.0, reset_after=Fals
 
 
 def _step(x, h_prev, Wx, Wh, b, reset_after, order="rzn", flip_z=False, place=None, use_r=True,
-          n_act="tanh", bias_out=False):
+          n_act="tanh", bias_out=False, drop_bhn=False):
     """A GRU step with switches for the usual mistakes; the defaults give the right step.
 
     place: None for the placement that reset_after asks for, or "before" / "after" to force one.
     bias_out: with reset_after, add the recurrent bias of n outside r * (...).
+    drop_bhn: with reset_after, leave out the recurrent bias of n altogether.
     """
     H = h_prev.shape[1]
-    bx, bh = (b[0], b[1]) if reset_after else (b, np.zeros_like(b))
+    bx, bh = (b[0], b[1].copy()) if reset_after else (b, np.zeros_like(b))
+    if drop_bhn:
+        bh[2 * H :] = 0.0
     ax = x @ Wx + bx
     blk = {name: k for k, name in enumerate(order)}
 
@@ -75,6 +77,8 @@ def step_mistakes(x, h_prev, Wx, Wh, b, reset_after):
                                     "with z, h_next = (1 - z) * n + z * h_prev"),
         (_step(*args, place=wrong_place), f"the reset gate is placed {wrong_place} the recurrent product; "
                                           + placement),
+        (_step(*args, place=wrong_place, drop_bhn=True), f"the reset gate is placed {wrong_place} the "
+                                                         "recurrent product; " + placement),
         (_step(*args, use_r=False), "the reset gate r is not applied to the candidate"),
         (_step(*args, n_act="sigmoid"), "the candidate n uses a sigmoid; it is tanh, so it can be negative"),
         (_step(x, h_prev, Wx, Wh, np.zeros_like(b), reset_after), "the bias b is missing"),
@@ -128,8 +132,14 @@ def check_gru_step_forward(student, reset_after=False, N=3, D=4, H=5, dtype=np.f
 def check_gru_forward(student, reset_after=False, N=3, T=4, D=4, H=5, dtype=np.float64, seed=0, scale=1.0):
     """Compare student(x, h0, Wx, Wh, b, reset_after) with rnnkit over a sequence."""
     x, h0, Wx, Wh, b = random_gru(N, T, D, H, dtype, seed, scale, reset_after)
-    got = unpack(call(student, "gru_forward", x, h0, Wx, Wh, b, reset_after=reset_after, forbid=GRU),
-                 "gru_forward", ("h", "cache"))[0]
+    try:
+        got = call(student, "gru_forward", x, h0, Wx, Wh, b, reset_after=reset_after, forbid=GRU)
+    except AssertionError as exc:
+        if reset_after and " raised " in str(exc):
+            raise AssertionError(f"{exc}. With reset_after=True, b has shape (2, 3H): does gru_forward pass "
+                                 "reset_after on to gru_step_forward?") from exc
+        raise
+    got = unpack(got, "gru_forward", ("h", "cache"))[0]
     ref = rnnkit.gru_forward(x, h0, Wx, Wh, b, reset_after=reset_after)[0]
     stale = np.stack([_step(x[:, t], h0, Wx, Wh, b, reset_after) for t in range(T)], axis=1)
     mistakes = [
@@ -201,13 +211,13 @@ def check_gru_step_backward(student, student_forward, reset_after=False, N=3, D=
     full = draw(rng, (N, H), 1.0, dtype)
     one = np.zeros_like(full)
     one[:, H - 1] = full[:, H - 1]
-    gates = ref_cache[4]
+    bx, bh = (b[0], b[1]) if reset_after else (b, 0.0)
+    z = rnnkit.sigmoid((args[0] @ Wx + bx + h_prev @ Wh + bh)[:, H : 2 * H])
     for dh_next, probe in ((one, f"with dh_next zero except at hidden unit {H - 1}"),
                            (full, "with dh_next random")):
         got = unpack(call(student, "gru_step_backward", dh_next, cache, forbid=GRU),
                      "gru_step_backward", STEP_GRADS)
         ref = rnnkit.gru_step_backward(dh_next, ref_cache)
-        z = gates[:, H : 2 * H]
         if isinstance(got[1], np.ndarray) and not same(got[1], ref[1], dtype):
             flipped = ref[1] - dh_next * z + dh_next * (1 - z)
             if same(got[1], flipped, dtype):
@@ -222,6 +232,21 @@ def check_gru_step_backward(student, student_forward, reset_after=False, N=3, D=
 
 
 # ---------------------------------------------------------------- gru_backward
+
+
+def step_contributions(dh, x, h0, Wx, Wh, b, reset_after):
+    """(dWx_t, dWh_t, db_t) of each step t alone, from rnnkit's public step functions."""
+    N, T, _ = x.shape
+    h, caches = h0, []
+    for t in range(T):
+        h, cache = rnnkit.gru_step_forward(x[:, t], h, Wx, Wh, b, reset_after=reset_after)
+        caches.append(cache)
+    carry = np.zeros_like(h0)
+    out = [None] * T
+    for t in range(T - 1, -1, -1):
+        _, carry, gWx, gWh, gb = rnnkit.gru_step_backward(dh[:, t] + carry, caches[t])
+        out[t] = (gWx, gWh, gb)
+    return out
 
 
 def check_gru_backward(student, student_forward, reset_after=False, N=3, T=5, D=4, H=6,
@@ -242,7 +267,6 @@ def check_gru_backward(student, student_forward, reset_after=False, N=3, T=5, D=
         only[:, t] = full[:, t]
         probes.append((only, t, f"with dh zero except at time step {t}"))
     probes.append((full, None, "with dh random at every time step"))
-    x_tm, _, _, gates, hs, recs, _ = ref_cache
     for dh, t_only, probe in probes:
         got = unpack(call(student, "gru_backward", dh, cache, forbid=GRU), "gru_backward", STEP_GRADS)
         ref = rnnkit.gru_backward(dh, ref_cache)
@@ -271,22 +295,15 @@ def check_gru_backward(student, student_forward, reset_after=False, N=3, T=5, D=
         compare(dx, ref[0], "dx", "N T D", dtype=dtype, hint=hint)
         compare(got[1], ref[1], "dh0", "N H", dtype=dtype,
                 hint=f"{probe}: dx is right, so dh0 should be the dh_prev of step 0")
-        dax = np.empty_like(gates)
-        dah = np.empty_like(gates)
-        carry = np.zeros((N, H), dtype=dtype)
-        for t in range(T - 1, -1, -1):
-            carry = _step_grads(dh[:, t] + carry, gates[t], hs[t], recs[t], Wh, reset_after, dax[t], dah[t])
-        for k, wname in ((2, "dWx"), (4, "db")):
+        per_step = step_contributions(dh, *args, reset_after)
+        for k, wname in ((2, "dWx"), (3, "dWh"), (4, "db")):
             g = got[k]
             if isinstance(g, np.ndarray) and not same(g, ref[k], dtype):
                 for t in (0, T - 1):
-                    single = x_tm[t].T @ dax[t] if k == 2 else dax[t].sum(axis=0)
-                    if k == 4 and reset_after:
-                        single = np.stack([dax[t].sum(axis=0), dah[t].sum(axis=0)])
-                    if same(g, single, dtype):
+                    if same(g, per_step[t][k - 2], dtype):
                         raise AssertionError(
-                            f"{wname} is wrong {probe}: it holds the contribution of a single time step; "
-                            f"the weights are shared, so {wname} sums (+=) the contributions of every step")
+                            f"{wname} is wrong {probe}: it holds the contribution of a single time step "
+                            f"({t}); the weights are shared, so {wname} sums (+=) the contributions of every step")
         for k in (2, 3, 4):
             compare_blocks(got[k], ref[k], STEP_GRADS[k], GATES,
                            f"{probe}: dx and dh0 are right; {STEP_GRADS[k]} sums over the time steps "

@@ -17,7 +17,6 @@ import warnings
 import numpy as np
 
 import rnnkit
-from ..lstm import _gate_grads
 from ..testing import assert_close, assert_shape, forbid_reference
 
 # ---------------------------------------------------------------- shared helpers
@@ -289,15 +288,17 @@ def check_lstm_step_backward(student, student_forward, N=3, D=4, H=5, dtype=np.f
         (dh, zero, "with dc_next zero and dh_next random (the path through h_next = o * tanh(c_next))"),
         (dh, dc, "with dh_next and dc_next both random"),
     ]
-    gates = ref_cache[5]
+    H4 = x @ Wx + h_prev @ Wh + b
+    i, f, o = (rnnkit.sigmoid(H4[:, k * H : (k + 1) * H]) for k in (0, 1, 3))
+    g = np.tanh(H4[:, 2 * H : 3 * H])
+    tanh_c = np.tanh(f * c_prev + i * g)
     for dh_next, dc_next, probe in probes:
         got = unpack(call(student, "lstm_step_backward", dh_next, dc_next, cache, forbid=LSTM),
                      "lstm_step_backward", STEP_GRADS)
         ref = rnnkit.lstm_step_backward(dh_next, dc_next, ref_cache)
-        f = gates[:, H : 2 * H]
-        da = np.empty_like(gates)
-        _gate_grads(dh_next, dc_next, gates, c_prev, ref_cache[6], da)
-        dc_total = dc_next + dh_next * gates[:, 3 * H :] * (1 - ref_cache[6] ** 2)
+        dc_total = dc_next + dh_next * o * (1 - tanh_c ** 2)
+        da = np.concatenate([dc_total * g * i * (1 - i), dc_total * c_prev * f * (1 - f),
+                             dc_total * i * (1 - g ** 2), dh_next * tanh_c * o * (1 - o)], axis=1)
         hints = {
             "dx": "dx = da @ Wx.T, with da the gradient of the four stacked pre-activations",
             "dh_prev": "dh_prev = da @ Wh.T",
@@ -336,26 +337,33 @@ def check_lstm_step_backward(student, student_forward, N=3, D=4, H=5, dtype=np.f
 SEQ_GRADS = ("dx", "dh0", "dWx", "dWh", "db")
 
 
-def _backward_variants(dh, ref_cache):
-    """Sequence gradients for the usual mistakes, from rnnkit's forward cache.
+def backward_variant(dh, x, h0, Wx, Wh, b, carry_h=True, carry_c=True):
+    """rnnkit's gradients through time with a carry switched off, from the public step functions.
 
-    Returns {name: (dx, dh0, dWx, dWh, db)} for: no carry of dh, no carry of dc, and
-    weights from the first processed step only (t = T - 1) or the last (t = 0).
+    Returns (dx, dh0, dWx, dWh, db, per_step) where per_step[t] = (dWx_t, dWh_t, db_t),
+    the contribution of step t alone, for the mistake of assigning instead of adding.
     """
-    x_tm, Wx, Wh, gates, hs, cs, tanh_cs = ref_cache
-    T, N, D = x_tm.shape
-    H = hs.shape[2]
-    out = {}
-    for name, carry_h, carry_c in (("no_dh", False, True), ("no_dc", True, False)):
-        da = np.empty_like(gates)
-        dh_carry = np.zeros((N, H), dtype=gates.dtype)
-        dc_carry = np.zeros((N, H), dtype=gates.dtype)
-        for t in range(T - 1, -1, -1):
-            dc = _gate_grads(dh[:, t] + dh_carry * carry_h, dc_carry * carry_c, gates[t], cs[t],
-                             tanh_cs[t], da[t])
-            dc_carry, dh_carry = dc, da[t] @ Wh.T
-        out[name] = da
-    return out
+    N, T, _ = x.shape
+    H = h0.shape[1]
+    h, c = h0, np.zeros_like(h0)
+    caches = []
+    for t in range(T):
+        h, c, cache = rnnkit.lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
+        caches.append(cache)
+    dx = np.zeros_like(x)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    dh_carry = np.zeros((N, H), dtype=x.dtype)
+    dc_carry = np.zeros((N, H), dtype=x.dtype)
+    per_step = [None] * T
+    for t in range(T - 1, -1, -1):
+        dx[:, t], dh_prev, dc_prev, gWx, gWh, gb = rnnkit.lstm_step_backward(
+            dh[:, t] + (dh_carry if carry_h else 0.0), dc_carry if carry_c else np.zeros_like(dc_carry), caches[t])
+        dh_carry, dc_carry = dh_prev, dc_prev
+        dWx += gWx
+        dWh += gWh
+        db += gb
+        per_step[t] = (gWx, gWh, gb)
+    return dx, dh_carry, dWx, dWh, db, per_step
 
 
 def check_lstm_backward(student, student_forward, N=3, T=5, D=4, H=6, dtype=np.float64, seed=0, scale=1.0):
@@ -396,11 +404,9 @@ def check_lstm_backward(student, student_forward, N=3, T=5, D=4, H=6, dtype=np.f
                 raise AssertionError(
                     f"dx is wrong {probe}: dx is zero before step {t_only}, so the gradient is not "
                     "carried from t+1 to t; pass dh_prev and dc_prev of step t+1 on to step t")
-        da_ref = _backward_variants(dh, ref_cache)
-        x_tm = ref_cache[0]
-        variants = {}
-        for vname, da in da_ref.items():
-            variants[vname] = (da @ Wx.T).transpose(1, 0, 2)
+        no_dh = backward_variant(dh, *args, carry_h=False)[0]
+        no_dc = backward_variant(dh, *args, carry_c=False)[0]
+        per_step = backward_variant(dh, *args)[5]
         bad_t = None
         if dx.shape == ref[0].shape:
             bad_t = next((t for t in range(T - 1, -1, -1) if not same(dx[:, t], ref[0][:, t], dtype)), None)
@@ -409,35 +415,21 @@ def check_lstm_backward(student, student_forward, N=3, T=5, D=4, H=6, dtype=np.f
             hint = (f"{probe} the last steps are right and step {bad_t} is not: what is carried "
                     f"from step {bad_t + 1} back to step {bad_t} is wrong")
         compare(dx, ref[0], "dx", "N T D", dtype=dtype, hint=hint, mistakes=[
-            (variants["no_dc"], f"{probe}: the cell-state gradient is not carried back in time; "
-                                "dc_prev of step t+1 is the dc_next of step t"),
-            (variants["no_dh"], f"{probe}: the hidden-state gradient is not carried back in time; "
-                                "step t receives dh[:, t] + dh_prev of step t+1"),
+            (no_dc, f"{probe}: the cell-state gradient is not carried back in time; "
+                    "dc_prev of step t+1 is the dc_next of step t"),
+            (no_dh, f"{probe}: the hidden-state gradient is not carried back in time; "
+                    "step t receives dh[:, t] + dh_prev of step t+1"),
         ])
         compare(got[1], ref[1], "dh0", "N H", dtype=dtype,
                 hint=f"{probe}: dx is right, so dh0 should be the dh_prev of step 0")
-        da2 = None
         for k, wname in ((2, "dWx"), (3, "dWh"), (4, "db")):
             g, r = got[k], ref[k]
             if isinstance(g, np.ndarray) and g.shape == r.shape and not same(g, r, dtype):
-                # the contribution of a single step, the mistake of assigning instead of adding
-                if da2 is None:
-                    _, _, _, _, _, cs, tc = ref_cache
-                    da2 = np.empty_like(ref_cache[3])
-                    dh_c = np.zeros((N, H), dtype=dtype)
-                    dc_c = np.zeros((N, H), dtype=dtype)
-                    for t in range(T - 1, -1, -1):
-                        dc_c = _gate_grads(dh[:, t] + dh_c, dc_c, ref_cache[3][t], cs[t], tc[t], da2[t])
-                        dh_c = da2[t] @ Wh.T
-                singles = []
                 for t in (0, T - 1):
-                    inp = {2: x_tm[t], 3: ref_cache[4][t]}.get(k)
-                    singles.append(da2[t].sum(axis=0) if k == 4 else inp.T @ da2[t])
-                for single in singles:
-                    if same(g, single, dtype):
+                    if same(g, per_step[t][k - 2], dtype):
                         raise AssertionError(
                             f"{wname} is wrong {probe}: it holds the contribution of a single time "
-                            f"step; the weights are shared, so {wname} sums (+=) the contributions of "
-                            "every time step")
+                            f"step ({t}); the weights are shared, so {wname} sums (+=) the contributions "
+                            "of every time step")
             compare_blocks(g, r, wname, GATES, f"{probe}: dx and dh0 are right; {wname} sums over "
                                                "the time steps and the batch", dtype)

@@ -12,8 +12,7 @@ Two modes, as in :mod:`rnnkit.widgets.lstm_gates`:
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..activations import softmax
-from ..gru import gru_step_forward
+from ..activations import sigmoid, softmax
 from ..tasks import encode_recall
 from .lstm_gates import DEFAULT_X, _png, parse_numbers
 
@@ -50,18 +49,25 @@ def trained_trace(params, tokens, n_symbols):
     Wx, Wh, b = params["Wx"], params["Wh"], params["b"]
     reset_after = np.ndim(b) == 2
     H = Wh.shape[0]
-    h = np.zeros((1, H))
+    bx, bh = (b[0], b[1]) if reset_after else (b, np.zeros_like(b))
+    h = np.zeros(H)
     rec = {k: [] for k in "rznh"}
     for t in range(x.shape[0]):
-        h, cache = gru_step_forward(x[t : t + 1], h, Wx, Wh, b, reset_after=reset_after)
-        gates = cache[4][0]
-        for k, name in enumerate("rzn"):
-            rec[name].append(gates[k * H : (k + 1) * H])
-        rec["h"].append(h[0])
+        ax = x[t] @ Wx + bx
+        ah = h @ Wh + bh
+        r = sigmoid(ax[:H] + ah[:H])
+        z = sigmoid(ax[H : 2 * H] + ah[H : 2 * H])
+        if reset_after:
+            n = np.tanh(ax[2 * H :] + r * ah[2 * H :])
+        else:
+            n = np.tanh(ax[2 * H :] + (r * h) @ Wh[:, 2 * H :])
+        h = (1 - z) * n + z * h
+        for name, value in zip("rznh", (r, z, n, h)):
+            rec[name].append(value)
     out = {k: np.array(v) for k, v in rec.items()}
     out["tokens"] = tokens
     if "Wy" in params:
-        out["probs"] = softmax(h[0] @ params["Wy"] + params["by"])
+        out["probs"] = softmax(h @ params["Wy"] + params["by"])
     return out
 
 
@@ -104,12 +110,11 @@ def draw_trained(state, unit):
     ax.plot(t, state["z"][:, unit], "o-", ms=3, label=f"z of unit {unit}")
     ax.plot(t, state["r"][:, unit], "o-", ms=3, label=f"r of unit {unit}")
     ax.plot(t, state["h"][:, unit], "o-", ms=3, label=f"h of unit {unit}")
-    for s, tok in enumerate(state["tokens"]):
-        ax.annotate(str(tok), (s, -1), xytext=(0, -12), textcoords="offset points", ha="center",
-                    fontsize=7, color="k" if s else "tab:red")
+    ax.set_xticks(t, [str(int(tok)) for tok in state["tokens"]], fontsize=7 if T <= 40 else 5)
+    ax.get_xticklabels()[0].set_color("tab:red")
     ax.set_ylim(-1.05, 1.05)
     ax.axhline(0, color="0.6", lw=0.8)
-    ax.set_xlabel("time step (token shown below; red: the one to recall)")
+    ax.set_xlabel("the token of each time step (red: the one to recall)")
     ax.legend(loc="upper right", fontsize=8)
     title = f"sequence of {T} tokens, to recall: {state['tokens'][0]}"
     if "probs" in state:

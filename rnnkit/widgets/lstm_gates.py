@@ -19,8 +19,7 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..lstm import lstm_step_forward
-from ..activations import softmax
+from ..activations import sigmoid, softmax
 from ..tasks import encode_recall
 
 DEFAULT_X = "1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0"
@@ -88,20 +87,21 @@ def trained_trace(params, tokens, n_symbols):
     if Wx.shape[0] != x.shape[1]:
         raise ValueError(f"params['Wx']: expected {x.shape[1]} input rows for {n_symbols} symbols "
                          f"and the marker, got {Wx.shape[0]}")
-    h = np.zeros((1, H))
-    c = np.zeros((1, H))
+    h = np.zeros(H)
+    c = np.zeros(H)
     rec = {k: [] for k in "ifgoch"}
     for t in range(x.shape[0]):
-        h, c, cache = lstm_step_forward(x[t : t + 1], h, c, Wx, Wh, b)
-        gates = cache[5][0]
-        for k, name in enumerate("ifgo"):
-            rec[name].append(gates[k * H : (k + 1) * H])
-        rec["c"].append(c[0])
-        rec["h"].append(h[0])
+        a = x[t] @ Wx + h @ Wh + b
+        i, f, o = (sigmoid(a[k * H : (k + 1) * H]) for k in (0, 1, 3))
+        g = np.tanh(a[2 * H : 3 * H])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        for name, value in zip("ifgoch", (i, f, g, o, c, h)):
+            rec[name].append(value)
     out = {k: np.array(v) for k, v in rec.items()}
     out["tokens"] = tokens
     if "Wy" in params:
-        out["probs"] = softmax(h[0] @ params["Wy"] + params["by"])
+        out["probs"] = softmax(h @ params["Wy"] + params["by"])
     return out
 
 
@@ -151,11 +151,10 @@ def draw_trained(state, unit):
     t = np.arange(T)
     ax.plot(t, state["c"][:, unit], "o-", ms=3, label=f"c of unit {unit}")
     ax.plot(t, state["h"][:, unit], "o-", ms=3, label=f"h of unit {unit}")
-    for s, tok in enumerate(state["tokens"]):
-        ax.annotate(str(tok), (s, 0), xytext=(0, -14), textcoords="offset points", ha="center",
-                    fontsize=7, color="k" if s else "tab:red")
+    ax.set_xticks(t, [str(int(tok)) for tok in state["tokens"]], fontsize=7 if T <= 40 else 5)
+    ax.get_xticklabels()[0].set_color("tab:red")
     ax.axhline(0, color="0.6", lw=0.8)
-    ax.set_xlabel("time step (token shown below; red: the one to recall)")
+    ax.set_xlabel("the token of each time step (red: the one to recall)")
     ax.legend(loc="upper right", fontsize=8)
     title = f"sequence of {T} tokens, to recall: {state['tokens'][0]}"
     if "probs" in state:
