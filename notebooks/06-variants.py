@@ -535,6 +535,13 @@ print("largest change of h at a sample where the unit's gate is shut:",
 # run on long, densely sampled streams, and why what a unit remembers depends on real time
 # elapsed, not on how many samples happened to arrive.
 #
+# Does it help learning? `benchmarks/bench_variants.py` measures it on the paper's
+# frequency-discrimination task: sine waves sampled at 40 random times, to be classified by
+# whether their period lies in $[5, 6]$. After 1000 training steps a phased LSTM that reads the
+# values and the time stamps reached 82 % test accuracy, while an LSTM of the same size that
+# reads the values and the gap since the previous sample was still at chance (48 %). One run,
+# one seed, one task; see `benchmarks/results/variants.md`.
+#
 # ## 6. The grid LSTM: memory along depth too
 #
 # In a stacked LSTM, memory cells run along time only; between layers the signal passes
@@ -747,6 +754,14 @@ else:
     print("benchmarks/results/variants.md is not beside this notebook; run benchmarks/bench_variants.py")
 
 # %% [markdown]
+# Forty steps (five when autograding) are far too few for the adding problem, so in the short run the loss columns
+# differ mostly by chance; the time and parameter columns already tell the costs. In the
+# full-length benchmark (T = 30, 1500 steps, hidden size 32) the tanh RNN and the dilated
+# tanh RNN never got below the mean-answer error of about 0.16, while every gated variant
+# reached a test error below 0.01; the grid LSTM got there with 7 times the parameters and the time per step
+# of the LSTM, and the plain GRU and MGU were among the best for their size. Dilation alone
+# did not rescue the tanh cell on this task.
+#
 # How to read such a table, and the rules of thumb it supports:
 #
 # | situation | first choice | why |
