@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 
+import nbformat
 import pytest
 
 from autograder import release
@@ -64,9 +65,35 @@ def _need(path):
     return read(path)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_release_is_up_to_date(name, tmp_path):
-    source_json, built = release.build(name, tmp_path)
+_BUILDS = {}
+
+
+def _built(name, tmp_path_factory):
+    """Build a notebook once per worker: (throwaway course root, source JSON, release folder).
+
+    The course root holds source/<name>/, release/<name>/ and the gradebook that nbgrader's
+    generate_assignment filled; the autograding test starts from a copy of it.
+    """
+    if name not in _BUILDS:
+        workdir = tmp_path_factory.mktemp(f"release-{name}")
+        try:
+            _BUILDS[name] = (workdir, *release.build(name, workdir))
+        except Exception as exc:  # remember the failure: the next test need not rebuild to see it
+            _BUILDS[name] = exc
+    built = _BUILDS[name]
+    if isinstance(built, Exception):
+        pytest.fail(f"{name}: the release command fails: {type(built).__name__}: {built}")
+    return built
+
+
+def _group(name):
+    # The tests that share a notebook's build run on one worker.
+    return pytest.mark.xdist_group(f"pipeline-{name}")
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=_group(n)) for n in NAMES])
+def test_release_is_up_to_date(name, tmp_path_factory):
+    _, source_json, built = _built(name, tmp_path_factory)
     out = release.stale(name, source_json, built)
     assert not out, (f"{name}: out of date with notebooks/{name}.py: {', '.join(map(str, out))}; "
                      "run `make release` (python -m autograder.release) and commit")
@@ -170,9 +197,10 @@ def test_grade_cells_have_points_and_messages(name):
 # autograding
 
 
-def _autograde(name, workdir):
+def _autograde(name, built, workdir):
     """Autograde two submissions of ``name``: the solutions and the untouched release.
 
+    built: the course root of :func:`_built`, copied to ``workdir`` with its gradebook.
     Returns {student: {grade cell: (auto score, max score)}}.
     """
     from nbgrader.api import Gradebook
@@ -181,8 +209,8 @@ def _autograde(name, workdir):
     from traitlets.config.loader import PyFileConfigLoader
 
     release.use_fast_gradebook()
-    released = release.generate_release(name, solution_path(name).read_text(encoding="utf-8"), workdir)
-    submissions = {"solution": solution_path(name).parent, "blank": released}
+    shutil.copytree(built, workdir, dirs_exist_ok=True)
+    submissions = {"solution": workdir / "source" / name, "blank": workdir / "release" / name}
     for student, folder in submissions.items():
         shutil.copytree(folder, workdir / "submitted" / student / name)
 
@@ -210,13 +238,15 @@ def _autograde(name, workdir):
 
 # nbgrader's gradebook trips SQLAlchemy's autoflush warnings on creating a submission.
 @pytest.mark.filterwarnings("ignore:Object of type:sqlalchemy.exc.SAWarning")
-@pytest.mark.parametrize("name", NAMES)
-def test_autograding_gives_full_marks_to_the_solutions_and_zero_to_the_release(name, tmp_path, monkeypatch):
-    nb = _need(solution_path(name))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=_group(n)) for n in NAMES])
+def test_autograding_gives_full_marks_to_the_solutions_and_zero_to_the_release(
+        name, tmp_path, tmp_path_factory, monkeypatch):
+    built, source_json, _ = _built(name, tmp_path_factory)
+    nb = nbformat.reads(source_json, as_version=4)
     for key, value in THREAD_ENV.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    scores = _autograde(name, tmp_path)
+    scores = _autograde(name, built, tmp_path / "course")
     tests = {nbgrader_meta(c)["grade_id"] for c in nb.cells if c.cell_type == "code" and is_grade(c)}
     for student in ("solution", "blank"):
         missing = tests - set(scores[student])
