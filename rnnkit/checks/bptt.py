@@ -173,9 +173,9 @@ def check_rnn_step_backward(student, N=3, D=4, H=5, dtype=np.float64, seed=0, sc
     dh_next = np.random.default_rng(seed + 1).standard_normal((N, H)).astype(dtype)
     h_next, cache = rnnkit.rnn_step_forward(x, h_prev, Wx, Wh, b)
     expected = rnnkit.rnn_step_backward(dh_next, cache)
-    got = unpack(call(student, "rnn_step_backward", dh_next, cache,
-                      forbid=("rnn_step_backward", "rnn_backward")),
-                 "rnn_step_backward", STEP_GRADS)
+    got = assert_grad_shapes("rnn_step_backward", call(student, "rnn_step_backward", dh_next, cache,
+                                                       forbid=("rnn_step_backward", "rnn_backward")),
+                             dict(zip(STEP_GRADS, (e.shape for e in expected))))
 
     da = dh_next * (1 - h_next ** 2)
     no_tanh = dh_next
@@ -195,9 +195,6 @@ def check_rnn_step_backward(student, N=3, D=4, H=5, dtype=np.float64, seed=0, sc
                                  "not 1 - h_next")]
 
     names = dict(zip(STEP_GRADS, got))
-    for name, shape in zip(STEP_GRADS, [e.shape for e in expected]):
-        if not isinstance(names[name], np.ndarray):
-            raise AssertionError(f"{name} should be a NumPy array, but it is {type(names[name]).__name__}")
     compare(names["dx"], expected[0], "dx", "N D", dtype=dtype, mistakes=[
         (da @ Wh.T, "it has the shape and value of dh_prev: dx = da @ Wx.T uses Wx, not Wh"),
         *usual(lambda d: d @ Wx.T)], hint="expected dx = da @ Wx.T with da = dh_next * (1 - h_next**2)")
@@ -261,18 +258,8 @@ def check_rnn_backward(student, forward, N=3, T=4, D=5, H=6, dtype=np.float64, s
 
     # 1. shapes, with a full upstream gradient
     dh = rng.standard_normal((N, T, H)).astype(dtype)
-    got = run(dh)
     expected = rnnkit.rnn_backward(dh, ref_cache)
-    for name, g, e in zip(SEQ_GRADS, got, expected):
-        if not isinstance(g, np.ndarray):
-            raise AssertionError(f"{name} should be a NumPy array, but it is {type(g).__name__}")
-        if g.shape != e.shape:
-            hint = ""
-            if name == "dx" and g.shape == (T, N, D):
-                hint = ": it is time-major; return it batch first, (N, T, D)"
-            elif g.shape == e.shape[1:] or (name == "dh0" and g.shape == (N, T, H)):
-                hint = ": is it one time step's gradient, or every step's, instead of the whole?"
-            raise AssertionError(f"{name} has shape {g.shape}, expected {e.shape}{hint}")
+    assert_grad_shapes("rnn_backward", run(dh), dict(zip(SEQ_GRADS, (e.shape for e in expected))))
 
     def per_step(name, got_dx, ref_dx, entry, mistakes):
         rtol, atol = tolerances(dtype)
