@@ -1,0 +1,214 @@
+"""Wrong answers to the exercises of 05-gru."""
+from catalogue import Mistake
+
+NOTEBOOK = "05-gru"
+
+STEP_FORWARD = '''
+def gru_step_forward(x, h_prev, Wx, Wh, b, reset_after=False):
+    H = h_prev.shape[1]
+    bx, bh = (b[0], b[1]) if reset_after else (b, np.zeros_like(b))
+    ax = x @ Wx + bx
+    ah = h_prev @ Wh[:, :2 * H] + bh[:2 * H]
+    r = sigmoid(ax[:, :H] + ah[:, :H])
+    z = sigmoid(ax[:, H:2 * H] + ah[:, H:])
+    if reset_after:
+        rec = h_prev @ Wh[:, 2 * H:] + bh[2 * H:]
+        n = np.tanh(ax[:, 2 * H:] + r * rec)
+    else:
+        rec = r * h_prev
+        n = np.tanh(ax[:, 2 * H:] + rec @ Wh[:, 2 * H:])
+    h_next = (1 - z) * n + z * h_prev
+    cache = (x, h_prev, Wx, Wh, r, z, n, rec, reset_after)
+    return h_next, cache
+'''
+
+FORWARD = '''
+def gru_forward(x, h0, Wx, Wh, b, reset_after=False):
+    N, T, D = x.shape
+    h = np.empty((N, T, h0.shape[1]), dtype=x.dtype)
+    h_t, cache = h0, []
+    for t in range(T):
+        h_t, step_cache = gru_step_forward(x[:, t], h_t, Wx, Wh, b, reset_after)
+        h[:, t] = h_t
+        cache.append(step_cache)
+    return h, cache
+'''
+
+STEP_BACKWARD = '''
+def gru_step_backward(dh_next, cache):
+    x, h_prev, Wx, Wh, r, z, n, rec, reset_after = cache
+    H = h_prev.shape[1]
+    dan = dh_next * (1 - z) * (1 - n ** 2)
+    daz = dh_next * (h_prev - n) * z * (1 - z)
+    dh_prev = dh_next * z
+    if reset_after:
+        dar = dan * rec * r * (1 - r)
+        dah = np.concatenate([dar, daz, dan * r], axis=1)
+        dh_prev = dh_prev + dah @ Wh.T
+        dWh = h_prev.T @ dah
+    else:
+        drh = dan @ Wh[:, 2 * H:].T
+        dar = drh * h_prev * r * (1 - r)
+        dah = np.concatenate([dar, daz], axis=1)
+        dh_prev = dh_prev + drh * r + dah @ Wh[:, :2 * H].T
+        dWh = np.concatenate([h_prev.T @ dah, rec.T @ dan], axis=1)
+    dax = np.concatenate([dar, daz, dan], axis=1)
+    dx = dax @ Wx.T
+    dWx = x.T @ dax
+    db = np.stack([dax.sum(axis=0), dah.sum(axis=0)]) if reset_after else dax.sum(axis=0)
+    return dx, dh_prev, dWx, dWh, db
+'''
+
+BACKWARD = '''
+def gru_backward(dh, cache):
+    N, T, H = dh.shape
+    D = cache[0][0].shape[1]
+    dx = np.empty((N, T, D), dtype=dh.dtype)
+    dWx, dWh, db = 0, 0, 0
+    dh_next = np.zeros((N, H), dtype=dh.dtype)
+    for t in range(T - 1, -1, -1):
+        dx[:, t], dh_next, dWx_t, dWh_t, db_t = gru_step_backward(dh[:, t] + dh_next, cache[t])
+        dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t
+    dh0 = dh_next
+    return dx, dh0, dWx, dWh, db
+'''
+
+
+def variant(source, *pairs):
+    """source with each (old, new) replaced; old must occur, so a typo cannot make a no-op."""
+    for old, new in pairs:
+        if old not in source:
+            raise ValueError(f"{old!r} does not occur in the solution")
+        source = source.replace(old, new)
+    return source
+
+
+def sf(*pairs):
+    return variant(STEP_FORWARD, *pairs)
+
+
+def fw(*pairs):
+    return variant(FORWARD, *pairs)
+
+
+def sb(*pairs):
+    return variant(STEP_BACKWARD, *pairs)
+
+
+def bw(*pairs):
+    return variant(BACKWARD, *pairs)
+
+
+CATALOGUE = [
+    # ------------------------------------------------------------ gru_step_forward
+    Mistake("gru_step_forward", "z on the other side of the update",
+            sf(("h_next = (1 - z) * n + z * h_prev", "h_next = z * n + (1 - z) * h_prev")),
+            r"z near 1 must keep the old state"),
+    Mistake("gru_step_forward", "reset always before the product",
+            sf(("    if reset_after:\n        rec = h_prev", "    if False:\n        rec = h_prev")),
+            r"reset gate is placed before the recurrent product; reset_after=True puts r after"),
+    Mistake("gru_step_forward", "reset always after the product",
+            sf(("    if reset_after:\n        rec = h_prev", "    if True:\n        rec = h_prev")),
+            r"reset gate is placed after the recurrent product; reset_after=False puts r before"),
+    Mistake("gru_step_forward", "reset gate not applied",
+            sf(("rec = r * h_prev", "rec = h_prev"), ("n = np.tanh(ax[:, 2 * H:] + r * rec)", "n = np.tanh(ax[:, 2 * H:] + rec)")),
+            r"reset gate r is not applied"),
+    Mistake("gru_step_forward", "gate order z, r, n",
+            sf(("r = sigmoid(ax[:, :H] + ah[:, :H])\n    z = sigmoid(ax[:, H:2 * H] + ah[:, H:])",
+                "z = sigmoid(ax[:, :H] + ah[:, :H])\n    r = sigmoid(ax[:, H:2 * H] + ah[:, H:])")),
+            r"b\[4:8\] is the update block \(order r, z, n\)"),
+    Mistake("gru_step_forward", "sigmoid candidate",
+            sf(("n = np.tanh(ax[:, 2 * H:] + rec @ Wh[:, 2 * H:])", "n = sigmoid(ax[:, 2 * H:] + rec @ Wh[:, 2 * H:])")),
+            r"with z = 0.5 and n = 0, h_next = .*0.5 \* h_prev"),
+    Mistake("gru_step_forward", "recurrent bias outside the reset",
+            sf(("rec = h_prev @ Wh[:, 2 * H:] + bh[2 * H:]\n        n = np.tanh(ax[:, 2 * H:] + r * rec)",
+                "rec = h_prev @ Wh[:, 2 * H:]\n        n = np.tanh(ax[:, 2 * H:] + r * rec + bh[2 * H:])")),
+            r"recurrent bias of n, b\[1, 2H:\], belongs inside the reset"),
+    Mistake("gru_step_forward", "recurrent bias ignored",
+            sf(("bx, bh = (b[0], b[1]) if reset_after else (b, np.zeros_like(b))",
+                "bx, bh = (b[0], 0 * b[1]) if reset_after else (b, np.zeros_like(b))")),
+            r"h_next \(reset_after=True\) differs"),
+    Mistake("gru_step_forward", "calls rnnkit",
+            "def gru_step_forward(x, h_prev, Wx, Wh, b, reset_after=False):\n"
+            "    return rnnkit.gru_step_forward(x, h_prev, Wx, Wh, b, reset_after)\n",
+            r"calls rnnkit\.gru_step_forward"),
+    # ------------------------------------------------------------ gru_forward
+    Mistake("gru_forward", "state not carried",
+            fw(("gru_step_forward(x[:, t], h_t, Wx, Wh, b, reset_after)", "gru_step_forward(x[:, t], h0, Wx, Wh, b, reset_after)")),
+            r"every step starts again from h0"),
+    Mistake("gru_forward", "reset_after not passed on",
+            fw(("gru_step_forward(x[:, t], h_t, Wx, Wh, b, reset_after)", "gru_step_forward(x[:, t], h_t, Wx, Wh, b)")),
+            r"does gru_forward pass reset_after on to gru_step_forward"),
+    Mistake("gru_forward", "h0 included in the output",
+            fw(("h = np.empty((N, T, h0.shape[1]), dtype=x.dtype)", "h = np.empty((N, T + 1, h0.shape[1]), dtype=x.dtype)"),
+               ("h[:, t] = h_t", "h[:, 0] = h0\n        h[:, t + 1] = h_t")),
+            r"has shape \(2, 6, 4\), expected \(2, 5, 4\)"),
+    Mistake("gru_forward", "time-major output",
+            fw(("h = np.empty((N, T, h0.shape[1]), dtype=x.dtype)", "h = np.empty((T, N, h0.shape[1]), dtype=x.dtype)"),
+               ("h[:, t] = h_t", "h[t] = h_t")),
+            r"has shape \(5, 2, 4\), expected \(2, 5, 4\)"),
+    Mistake("gru_forward", "float64 states from float32 inputs",
+            fw(("dtype=x.dtype", "dtype=np.float64")),
+            r"dtype float64, expected float32"),
+    Mistake("gru_forward", "calls rnnkit",
+            "def gru_forward(x, h0, Wx, Wh, b, reset_after=False):\n"
+            "    return rnnkit.gru_forward(x, h0, Wx, Wh, b, reset_after)\n",
+            r"calls rnnkit\.gru_forward"),
+    # ------------------------------------------------------------ gru_step_backward
+    Mistake("gru_step_backward", "direct path with 1 - z",
+            sb(("dh_prev = dh_next * z\n", "dh_prev = dh_next * (1 - z)\n")),
+            r"differs from the numerical gradient"),
+    Mistake("gru_step_backward", "direct path missing",
+            sb(("dh_prev = dh_next * z\n", "dh_prev = 0 * dh_next\n")),
+            r"differs from the numerical gradient"),
+    Mistake("gru_step_backward", "update gradient with the wrong sign",
+            sb(("daz = dh_next * (h_prev - n) * z * (1 - z)", "daz = dh_next * (n - h_prev) * z * (1 - z)")),
+            r"differs from the numerical gradient"),
+    Mistake("gru_step_backward", "dWh of n uses h_prev with the reset before",
+            sb(("dWh = np.concatenate([h_prev.T @ dah, rec.T @ dan], axis=1)",
+                "dWh = np.concatenate([h_prev.T @ dah, h_prev.T @ dan], axis=1)")),
+            r"dWh differs .*the error is in the candidate n block"),
+    Mistake("gru_step_backward", "reset gradient through the wrong factor",
+            sb(("dar = dan * rec * r * (1 - r)", "dar = dan * h_prev * r * (1 - r)")),
+            r"dh_prev \(reset_after=True\) differs from the numerical gradient"),
+    Mistake("gru_step_backward", "one bias row for reset after",
+            sb(("db = np.stack([dax.sum(axis=0), dah.sum(axis=0)]) if reset_after else dax.sum(axis=0)",
+                "db = dax.sum(axis=0)")),
+            r"db \(reset_after=True\) has shape \(12,\), expected \(2, 12\)"),
+    Mistake("gru_step_backward", "db not summed over the batch",
+            sb(("db = np.stack([dax.sum(axis=0), dah.sum(axis=0)]) if reset_after else dax.sum(axis=0)",
+                "db = np.stack([dax, dah]) if reset_after else dax")),
+            r"db \(reset_after=False\) has shape \(2, 12\), expected \(12,\)"),
+    Mistake("gru_step_backward", "calls rnnkit",
+            "def gru_step_backward(dh_next, cache):\n"
+            "    x, h_prev, Wx, Wh = cache[:4]\n"
+            "    ra = cache[-1]\n"
+            "    b = np.zeros((2, Wx.shape[1]) if ra else Wx.shape[1])\n"
+            "    _, ref = rnnkit.gru_step_forward(x, h_prev, Wx, Wh, b, reset_after=ra)\n"
+            "    return rnnkit.gru_step_backward(dh_next, ref)\n",
+            r"calls rnnkit\.gru_step_(forward|backward)"),
+    # ------------------------------------------------------------ gru_backward
+    Mistake("gru_backward", "gradient not carried",
+            bw(("gru_step_backward(dh[:, t] + dh_next, cache[t])", "gru_step_backward(dh[:, t], cache[t])")),
+            r"dx\[:, 0\] is zero .*not carried from step t\+1 back to step t"),
+    Mistake("gru_backward", "weights not accumulated",
+            bw(("dWx, dWh, db = dWx + dWx_t, dWh + dWh_t, db + db_t", "dWx, dWh, db = dWx_t, dWh_t, db_t")),
+            r"holds the contribution of a single time step"),
+    Mistake("gru_backward", "forward in time",
+            bw(("for t in range(T - 1, -1, -1):", "for t in range(T):")),
+            r"gradient must go backwards in time|not carried from step t\+1 back to step t"),
+    Mistake("gru_backward", "dh0 left at zero",
+            bw(("dh0 = dh_next", "dh0 = np.zeros_like(dh_next)")),
+            r"dh0 differs .*dh0 should be the dh_prev of step 0"),
+    Mistake("gru_backward", "bias gradient from the last step only",
+            bw(("db + db_t", "db_t")),
+            r"db is wrong .*single time step"),
+    Mistake("gru_backward", "calls rnnkit",
+            "def gru_backward(dh, cache):\n"
+            "    x = np.stack([c[0] for c in cache], axis=1)\n"
+            "    h0, Wx, Wh, ra = cache[0][1], cache[0][2], cache[0][3], cache[0][-1]\n"
+            "    b = np.zeros((2, Wx.shape[1]) if ra else Wx.shape[1])\n"
+            "    _, ref = rnnkit.gru_forward(x, h0, Wx, Wh, b, reset_after=ra)\n"
+            "    return rnnkit.gru_backward(dh, ref)\n",
+            r"calls rnnkit\.gru_(forward|backward)"),
+]
