@@ -59,8 +59,11 @@ def _copy_course(dest):
     shutil.copy2(ROOT / "autograder" / "nbgrader_config.py", dest / "autograder")
 
 
-def _jupyter_env(home):
+def _jupyter_env(home, jupyter):
     env = dict(os.environ)
+    # As in an activated environment: nbgrader's gradebook runs the environment's
+    # ``alembic`` through PATH, and the formgrader answers 500 without it.
+    env["PATH"] = f"{jupyter.parent}{os.pathsep}{env.get('PATH', '')}"
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
                  "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR"):
         env[name] = str(home / name.lower())
@@ -74,10 +77,12 @@ def _jupyter_env(home):
 
 
 class LabServer:
-    """A running JupyterLab: its URL, its root folder (the course copy) and its environment."""
+    """A running JupyterLab: its URL, its root folder (the course copy), its environment,
+    and the ``jupyter`` (in the project environment's bin/, beside its ``python``) it runs."""
 
-    def __init__(self, root, port, env, process, log):
+    def __init__(self, root, port, env, process, log, jupyter):
         self.root, self.port, self.env, self.process, self.log = root, port, env, process, log
+        self.jupyter, self.python = jupyter, jupyter.parent / "python"
         self.url = f"http://127.0.0.1:{port}"
 
     def get(self, path):
@@ -96,7 +101,7 @@ def lab(tmp_path_factory):
     root.mkdir()
     home.mkdir()
     _copy_course(root)
-    env = _jupyter_env(home)
+    env = _jupyter_env(home, jupyter)
     port = _free_port()
     log = base / "jupyterlab.log"
     command = [str(jupyter), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
@@ -109,7 +114,7 @@ def lab(tmp_path_factory):
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=root / "autograder", env=env, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    server = LabServer(root, port, env, process, log)
+    server = LabServer(root, port, env, process, log, jupyter)
     try:
         _wait_until_answering(server)
         yield server
@@ -147,18 +152,42 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, lab):
-    """A fresh browser page, with every console error and uncaught exception recorded in ``page.errors``."""
+@pytest.fixture(scope="session")
+def lab_tab(browser, lab):
+    """One browser tab with JupyterLab loaded, shared by the tests (loading it costs seconds).
+
+    Every console error and uncaught exception of the page is recorded in ``tab.errors``.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(60_000)
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda message: message.type == "error" and page.errors.append(
+    tab = context.new_page()
+    tab.errors = []
+    tab.on("console", lambda message: message.type == "error" and tab.errors.append(
         f"console: {message.text} ({message.location.get('url', '')})"))
-    page.on("pageerror", lambda error: page.errors.append(f"uncaught: {error}"))
-    yield page
+    tab.on("pageerror", lambda error: tab.errors.append(f"uncaught: {error}"))
+    tab.goto(f"{lab.url}/lab", timeout=120_000)
+    tab.wait_for_function("() => !!window.jupyterapp", timeout=120_000)
+    tab.evaluate("async () => { await window.jupyterapp.restored; }")
+    yield tab
     context.close()
+
+
+@pytest.fixture
+def page(lab_tab):
+    """The JupyterLab tab with its error record emptied; afterwards every document closed and
+    every kernel shut down, unsaved (the notebooks are copies), so the next test starts clean."""
+    lab_tab.errors.clear()
+    yield lab_tab
+    lab_tab.evaluate(
+        """async () => {
+            const app = window.jupyterapp;
+            for (const widget of Array.from(app.shell.widgets('main'))) {
+                if (widget.context) widget.context.model.dirty = false;
+                widget.dispose();
+            }
+            await app.serviceManager.sessions.refreshRunning();
+            await app.serviceManager.sessions.shutdownAll();
+        }""")
 
 
 @pytest.fixture(scope="session")

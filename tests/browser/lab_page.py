@@ -1,8 +1,9 @@
 """Driving a notebook in JupyterLab as a person would: open it, run it, read what it shows.
 
 The server runs with ``expose_app_in_browser``, so ``window.jupyterapp`` gives the same
-commands as the menus (Run > Run All Cells is ``notebook:run-all-cells``) and the notebook's
-model, from which the cells' outputs are read without guessing at the page's layout.
+commands as the menus (File > Open is ``docmanager:open``, Run > Run All Cells is
+``notebook:run-all-cells``) and the notebook's model, from which the cells' outputs are read
+without guessing at the page's layout.
 """
 import time
 
@@ -11,10 +12,10 @@ RUN_SECONDS = 240
 
 def open_notebook(page, lab, relpath):
     """Open ``relpath`` (relative to the course copy) and wait until its kernel is idle."""
-    page.goto(f"{lab.url}/lab/tree/{relpath}")
+    page.evaluate("async path => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }", relpath)
     page.wait_for_function(
         """path => {
-            const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+            const w = window.jupyterapp.shell.currentWidget;
             return !!(w && w.context && w.context.path === path && w.sessionContext
                       && w.sessionContext.session && w.sessionContext.session.kernel);
         }""", arg=relpath, timeout=90_000)
@@ -70,7 +71,3 @@ def widget_errors(page):
     """Widget views that failed to render ("Error displaying widget: ...")."""
     return page.locator(".jp-Notebook .jp-OutputArea-output", has_text="Error displaying widget").all_inner_texts()
 
-
-def shut_down(page):
-    """Stop the notebook's kernel, so that the next notebook has the machine to itself."""
-    page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.shutdown(); }")

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import ROOT
 from explorer_controls import controls, label, move, pause, wait_for_change, wait_until_steady
-from lab_page import cell_problems, explorer_outputs, open_notebook, run_all, shut_down, widget_errors
+from lab_page import cell_problems, explorer_outputs, open_notebook, run_all, widget_errors
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -67,19 +67,16 @@ def test_explorers_run_and_respond_in_jupyterlab(name, lab, page, artifacts, rec
     if not (lab.root / relpath).exists():
         pytest.skip(f"{relpath} is not built yet (make release builds it from notebooks/{name}.py)")
     open_notebook(page, lab, relpath)
-    try:
-        run_all(page)
-        assert cell_problems(page) == [], f"{relpath}: cells that did not run or failed"
-        assert widget_errors(page) == [], f"{relpath}: widgets that did not render"
-        explorers = explorer_outputs(page)
-        assert explorers, f"{relpath} uses rnnkit.widgets but displays no explorer with a picture"
-        for k, explorer in enumerate(explorers, start=1):
-            explorer.scroll_into_view_if_needed()
-            wait_until_steady(explorer)
-            explorer.screenshot(path=artifacts / f"{name}-explorer-{k}.png")
-            moved = exercise(explorer)
-            assert moved, f"{relpath}, explorer {k}: no control could be moved"
-            record_property(f"explorer_{k}_moved", ", ".join(moved))
-        assert console_errors(page) == [], f"{relpath}: errors in the browser console"
-    finally:
-        shut_down(page)
+    run_all(page)
+    assert cell_problems(page) == [], f"{relpath}: cells that did not run or failed"
+    assert widget_errors(page) == [], f"{relpath}: widgets that did not render"
+    explorers = explorer_outputs(page)
+    assert explorers, f"{relpath} uses rnnkit.widgets but displays no explorer with a picture"
+    for k, explorer in enumerate(explorers, start=1):
+        explorer.scroll_into_view_if_needed()
+        wait_until_steady(explorer)
+        explorer.screenshot(path=artifacts / f"{name}-explorer-{k}.png")
+        moved = exercise(explorer)
+        assert moved, f"{relpath}, explorer {k}: no control could be moved"
+        record_property(f"explorer_{k}_moved", ", ".join(moved))
+    assert console_errors(page) == [], f"{relpath}: errors in the browser console"
