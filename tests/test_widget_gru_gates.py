@@ -89,3 +89,10 @@ def test_trained_mode(reset_after):
         assert ex.state["unit"] == 1 and ex.png != png
         ex.controls["tokens"].value = "0 9"
         assert "symbols in [0, 4)" in ex.message.value
+
+
+def test_the_first_mode_can_be_chosen():
+    ex = GRUGateExplorer(make_params(False), n_symbols=K, tokens=[1, 2, 3], mode="trained")
+    assert ex.state["mode"] == "trained" and ex.state["z"].shape == (3, H)
+    with pytest.raises(ValueError, match=r"mode: expected one of \['manual'\], got 'trained'"):
+        GRUGateExplorer(mode="trained")

@@ -107,3 +107,10 @@ def test_trained_mode(params):
         assert ex.state["unit"] == 2 and ex.png != png
         ex.controls["tokens"].value = "3 3 3"
         assert ex.state["tokens"].tolist() == [3, 3, 3] and ex.state["h"].shape == (3, H)
+
+
+def test_the_first_mode_can_be_chosen(params):
+    ex = LSTMGateExplorer(params, n_symbols=K, tokens=[1, 2, 3], mode="trained")
+    assert ex.state["mode"] == "trained" and ex.state["i"].shape == (3, H)
+    with pytest.raises(ValueError, match=r"mode: expected one of \['manual'\], got 'trained'"):
+        LSTMGateExplorer(mode="trained")

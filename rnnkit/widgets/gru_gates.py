@@ -128,22 +128,25 @@ class GRUGateExplorer:
     """ipywidgets explorer of the GRU gates; display ``explorer.widget``.
 
     params (optional): a trained GRU {"Wx", "Wh", "b", "Wy", "by"} on the recall task with
-    ``n_symbols`` symbols, which enables the trained mode; tokens: its first sequence.
+    ``n_symbols`` symbols, which enables the trained mode; tokens: its first sequence;
+    mode: the mode shown first, "manual" or "trained".
     """
 
-    def __init__(self, params=None, n_symbols=4, tokens=None, x=DEFAULT_X):
+    def __init__(self, params=None, n_symbols=4, tokens=None, x=DEFAULT_X, mode="manual"):
         import ipywidgets as w
 
         self.params = params
         self.n_symbols = n_symbols
         modes = ["manual"] + (["trained"] if params is not None else [])
+        if mode not in modes:
+            raise ValueError(f"mode: expected one of {modes}, got {mode!r}")
         H = params["Wh"].shape[0] if params is not None else 1
         if tokens is None:
             tokens = np.random.default_rng(0).integers(0, n_symbols, 20)
         slider = dict(min=0.0, max=1.0, step=0.01, continuous_update=False)
         weight = dict(min=-3.0, max=3.0, step=0.05, continuous_update=False)
         self.controls = {
-            "mode": w.ToggleButtons(options=modes, value="manual", description="mode"),
+            "mode": w.ToggleButtons(options=modes, value=mode, description="mode"),
             "r": w.FloatSlider(value=1.0, description="reset r", **slider),
             "z": w.FloatSlider(value=0.8, description="update z", **slider),
             "w_n": w.FloatSlider(value=1.0, description="cand. w_n", **weight),
