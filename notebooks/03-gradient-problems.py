@@ -15,7 +15,7 @@
 #
 # Notebook 02 ended with a gradient placed on the last hidden state and carried back in
 # time, shrinking on the way. This notebook asks why it shrinks, when it grows instead,
-# what either does to training, and what can be done about it. Every claim is measured.
+# what either does to training, and what can be done about it, measuring as we go.
 #
 # 1. The gradient that crosses $k$ steps is a product of $k$ Jacobians; you will measure
 #    its size against the time lag (`gradient_norm_by_lag`).
@@ -655,7 +655,7 @@ for name, options in remedies.items():
                      "parameters": sum(w.size for w in runs[0]["params"].values()),
                      "ms_per_update": 1e3 * (time.perf_counter() - start) / (len(seeds) * remedy_iterations)}
 
-fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [3, 2]})
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [3, 2]}, layout="constrained")
 for name, res in results.items():
     axes[0].plot(np.convolve(res["curve"], np.ones(10) / 10, mode="valid"), label=name)
 axes[0].axhline(np.log(4), color="gray", ls="--")
@@ -683,8 +683,9 @@ for name, res in results.items():
 # differences only. Clipping, measured above, is left out: it caps the rare huge updates
 # but cannot make a vanished gradient larger. The clear winner in this budget is the IRNN,
 # whose identity matrix and unit-slope activation pass the gradient back unchanged at the
-# start. The gated LSTM carries the gradient further too, but learns more slowly at first and
-# costs several times as much per update; notebook 04 gives it the longer training it needs.
+# start. The gated LSTM, with about as many parameters, does somewhat better than the
+# baseline on average, though not in every seed, at a higher cost per update; it learns
+# slowly at first, and notebook 04 gives it the longer training it needs.
 # An orthogonal start (with tanh, whose derivative still shrinks the product), a schedule
 # and weight decay (which pulls $W_h$ towards zero, and so shortens memory) do nothing to
 # make the gradient reach further, and none of them clearly beats the baseline here.
@@ -693,56 +694,50 @@ for name, res in results.items():
 #
 # Even with every remedy, a recurrent network has limits of its own:
 #
-# * **Long-term dependencies still fade.** Gates slow the decay; they do not abolish it.
-#   Push the recall task to hundreds of steps and the LSTM fails too.
+# * **Long-term dependencies still fade.** Gates slow the decay; they do not abolish it:
+#   along the LSTM's cell state the gradient is still multiplied, at every step, by a forget
+#   gate below 1, and over hundreds of steps those factors add up to a vanishing product.
 # * **Weak global context.** Everything the network knows about the past must squeeze
 #   through one fixed-size vector $h_t$; a detail from far back competes for room with
 #   everything since.
 # * **No parallelism across time.** $h_t$ needs $h_{t-1}$, so the $T$ steps of a sequence run
-#   one after another, however many cores are available. The measurement below does the same
-#   arithmetic, 2048 rows multiplied by $W_h$, as one product ($T = 1$, what a layer without
-#   recurrence could do for every position at once) and as chains of $T$ dependent steps.
+#   one after another, however many cores are available: the longest chain of dependent
+#   operations, which no amount of hardware can shorten, has length $T$.
+#
+# The figure sets the two computation graphs side by side: on the left the recurrent chain,
+# where information from $x_1$ reaches the output at step 6 through five multiplications by
+# the Jacobian; on the right a layer in which every output reads every input directly.
 
 # %%
-H, rows = 64, 2048  # the same arithmetic for every T: rows = N * T products with Wh
-rng = np.random.default_rng(0)
-W = rng.standard_normal((H, H)) / np.sqrt(H)
-inputs = rng.standard_normal((rows, H))
-
-
-def recurrence(T):
-    """T dependent steps on a batch of rows // T sequences."""
-    x = inputs.reshape(T, rows // T, H)
-    h = np.zeros((rows // T, H))
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.2))
+T = 6
+for ax, title in zip(axes, ("recurrent: path from $x_1$ to step 6 has length 6; steps run in turn",
+                            "attention: every path has length 1; all positions at once")):
+    ax.set_xlim(-0.5, T - 0.5)
+    ax.set_ylim(-0.4, 1.4)
+    ax.axis("off")
+    ax.set_title(title, fontsize=9)
     for t in range(T):
-        h = np.tanh(x[t] + h @ W)
-    return h
-
-
-steps = [1, 4, 16, 64, 256, 1024, 2048]
-times = {T: [] for T in steps}
-for _ in range(3):  # interleaved, so that every T sees the same machine load
-    for T in steps:
-        start = time.perf_counter()
-        recurrence(T)
-        times[T].append(time.perf_counter() - start)
-ms = [1e3 * np.median(times[T]) for T in steps]
-fig, ax = plt.subplots(figsize=(6, 3.4))
-ax.loglog(steps, ms, "o-")
-ax.set(xlabel=f"number of dependent steps T (batch = {rows} / T)", ylabel="milliseconds",
-       title=f"The same {rows} products, as a chain of T steps")
+        ax.text(t, 0, f"$x_{t + 1}$", ha="center", va="center", fontsize=11)
+        ax.text(t, 1, f"$h_{t + 1}$" if ax is axes[0] else f"$y_{t + 1}$", ha="center", va="center",
+                fontsize=11, bbox=dict(boxstyle="round", fc="#eef3fb", ec="#2b4c7e"))
+        ax.annotate("", (t, 0.8), (t, 0.15), arrowprops=dict(arrowstyle="->", color="0.4"))
+for t in range(T - 1):
+    axes[0].annotate("", (t + 0.75, 1), (t + 0.25, 1), arrowprops=dict(arrowstyle="->", color="#c0392b", lw=1.5))
+for t in range(T):
+    for s in range(T):
+        if s != t:
+            axes[1].annotate("", (t, 0.8), (s, 0.15), arrowprops=dict(arrowstyle="->", color="#c0392b",
+                                                                      lw=0.6, alpha=0.5))
 plt.show()
-print(f"T = 1: {ms[0]:.2f} ms; T = {steps[-1]}: {ms[-1]:.2f} ms ({ms[-1] / ms[0]:.0f} times slower)")
 
 # %% [markdown]
-# The arithmetic is identical; the chain alone makes it slower, since each step is too
-# small to keep the processor busy and must wait for the one before. On a GPU, which thrives
-# on large independent products, the gap is far wider. These limits are what
-# **attention** answers: a model that, at every position, looks directly at every other
-# position, with a path of length one between any two of them, computed for all positions
-# at once. The **transformer** (Vaswani et al., 2017) is built from attention alone, and
-# has replaced recurrent networks in most of language processing. Notebook 06 meets
-# attention over an encoder's states, the bridge between the two worlds.
+# These limits are what **attention** answers: at every position the model looks directly
+# at every other position, with a path of length one between any two of them, and all
+# positions are computed at once, as large independent matrix products that parallel
+# hardware thrives on. The **transformer** (Vaswani et al., 2017) is built from attention
+# alone, and has replaced recurrent networks in most of language processing. Notebook 06
+# meets attention over an encoder's states, the bridge between the two worlds.
 #
 # ## 6. Explore: how far back does a gradient reach?
 #
