@@ -289,6 +289,8 @@ def main(argv=None):
     ap.add_argument("--eval-every", type=float, default=15.0)
     ap.add_argument("--slice", type=float, default=3.0, help="seconds each runs before the other's turn")
     ap.add_argument("--skip-applications", action="store_true", help="only the language-model race")
+    ap.add_argument("--skip-lm", action="store_true",
+                    help="only notebook 07's figures; keep the language-model section of the existing --out file")
     ap.add_argument("--threads", type=int, default=2, help="threads for NumPy's BLAS and for PyTorch")
     ap.add_argument("--val-chars", type=int, default=None,
                     help="evaluate the curve on the first VAL_CHARS validation characters (default: all)")
@@ -296,7 +298,12 @@ def main(argv=None):
     args = ap.parse_args(argv)
     log = lambda s: print(s, flush=True)
     lines = ["# Notebook 07: measured quality", ""]
-    lines += charlm_section(args, log)
+    if args.skip_lm:
+        with open(args.out) as f:
+            kept = f.read().split("## Notebook 07 in full mode")[0].split("## Machine")[0]
+        lines = kept.rstrip("\n").split("\n") + [""]
+    else:
+        lines += charlm_section(args, log)
     if not args.skip_applications:
         lines += applications_section(log)
     lines += ["## Machine", "", machine_note(THREADS), ""]

@@ -1,0 +1,139 @@
+"""Wrong answers to the exercises of 07-applications."""
+from catalogue import Mistake
+
+NOTEBOOK = "07-applications"
+
+SAMPLE = "sample_with_temperature"
+STEP = "lm_train_step"
+WINDOWS = "make_windows"
+
+
+def _sample(greedy="np.argmax(logits, axis=1)", scaled="logits / temperature", shift="z.max(axis=1, keepdims=True)",
+            norm_axis="1", draw="rng.random(len(p))", head=""):
+    return f"""
+def sample_with_temperature(logits, temperature, rng):
+    logits = np.asarray(logits, dtype=np.float64)
+    {head}
+    if temperature == 0:
+        return {greedy}
+    z = {scaled}
+    z = z - {shift}
+    p = np.exp(z)
+    p /= p.sum(axis={norm_axis}, keepdims=True)
+    cdf = np.cumsum(p, axis=1)
+    u = {draw}[:, None] * cdf[:, -1:]
+    return np.minimum((cdf <= u).sum(axis=1), p.shape[1] - 1)
+"""
+
+
+def _step(state="c0=c0", h0="h0", scale="max_norm / norm if norm > max_norm else 1.0",
+          norm="float(np.sqrt(sum(np.sum(g * g) for g in grads.values())))",
+          update="params[name] -= lr * scale * g", final="(h[:, -1].copy(), lstm_cell_state(lstm_cache)[:, -1].copy())",
+          ret="loss, final, norm"):
+    return f"""
+def lm_train_step(params, x, y, state, lr, max_norm):
+    h0, c0 = state
+    emb, emb_cache = layers.embedding_forward(x, params["W_embed"])
+    h, lstm_cache = rnnkit.lstm_forward(emb, {h0}, params["Wx"], params["Wh"], params["b"], {state})
+    scores, out_cache = layers.temporal_affine_forward(h, params["W_out"], params["b_out"])
+    loss, dscores = rnnkit.temporal_softmax_loss(scores, y)
+    dh, dW_out, db_out = layers.temporal_affine_backward(dscores, out_cache)
+    demb, _, dWx, dWh, db = rnnkit.lstm_backward(dh, lstm_cache)
+    grads = {{"W_embed": layers.embedding_backward(demb, emb_cache), "Wx": dWx, "Wh": dWh, "b": db,
+             "W_out": dW_out, "b_out": db_out}}
+    norm = {norm}
+    scale = {scale}
+    for name, g in grads.items():
+        {update}
+    final = {final}
+    return {ret}
+"""
+
+
+def _windows(M="len(series) - input_len - horizon + 1", x_index="starts + np.arange(input_len)",
+             y_index="starts + input_len + np.arange(horizon)", x_tail="[:, :, None]", head=""):
+    return f"""
+def make_windows(series, input_len, horizon):
+    series = np.asarray(series)
+    {head}
+    M = {M}
+    starts = np.arange(M)[:, None]
+    X = series[{x_index}]{x_tail}
+    Y = series[{y_index}]
+    return X, Y
+"""
+
+
+CATALOGUE = [
+    # ---------------------------------------------------------------- sample_with_temperature
+    Mistake(SAMPLE, "temperature multiplies the logits", _sample(scaled="logits * temperature"),
+            r"multiplies the logits instead of dividing"),
+    Mistake(SAMPLE, "temperature ignored", _sample(scaled="logits + 0 * temperature"),
+            r"temperature is ignored"),
+    Mistake(SAMPLE, "always greedy", _sample(head="return np.argmax(logits, axis=1)"),
+            r"always return the argmax"),
+    Mistake(SAMPLE, "temperature 0 divides by zero", _sample(greedy="np.argmax(logits / temperature, axis=1)"),
+            r"warning|ZeroDivision|argmax"),
+    Mistake(SAMPLE, "uniform draws, logits unused", _sample(scaled="0 * logits / temperature"),
+            r"equally likely: the logits are not used"),
+    Mistake(SAMPLE, "normalised over the batch axis", _sample(norm_axis="0"),
+            r"not over the batch|do not match softmax"),
+    Mistake(SAMPLE, "global numpy generator instead of rng", _sample(draw="np.random.random(len(p))"),
+            r"same seed gave different draws"),
+    Mistake(SAMPLE, "no max subtracted: overflow", _sample(shift="0"),
+            r"warning|overflow|subtract the largest"),
+    Mistake(SAMPLE, "calls rnnkit.sampling",
+            "def sample_with_temperature(logits, temperature, rng):\n"
+            "    return rnnkit.sampling.sample_logits(logits, temperature, rng=rng)\n",
+            r"rnnkit\.sampling\.sample_logits"),
+    Mistake(SAMPLE, "returns probabilities instead of an index",
+            "def sample_with_temperature(logits, temperature, rng):\n"
+            "    return rnnkit.softmax(np.asarray(logits) / max(temperature, 1e-9))\n",
+            r"shape|integer"),
+    # ---------------------------------------------------------------- lm_train_step
+    Mistake(STEP, "no clipping", _step(scale="1.0"), r"gradient was not clipped"),
+    Mistake(STEP, "each gradient clipped by its own norm",
+            _step(update="params[name] -= lr * g * min(1.0, max_norm / np.sqrt(np.sum(g * g)))"),
+            r"clipped by its own norm"),
+    Mistake(STEP, "always rescaled to max_norm", _step(scale="max_norm / norm"), r"clip only when the norm exceeds"),
+    Mistake(STEP, "clipping by value", _step(update="params[name] -= lr * np.clip(g, -max_norm, max_norm)"),
+            r"clipping by value"),
+    Mistake(STEP, "gradient ascent", _step(update="params[name] += lr * scale * g"), r"up the gradient"),
+    Mistake(STEP, "learning rate missing", _step(update="params[name] -= scale * g"), r"missing the learning rate"),
+    Mistake(STEP, "initial state ignored", _step(state="c0=None", h0="np.zeros_like(h0)"),
+            r"zero initial\s+state|pass state"),
+    Mistake(STEP, "returns the first step's hidden state",
+            _step(final="(h[:, 0].copy(), lstm_cell_state(lstm_cache)[:, -1].copy())"),
+            r"after the first time step"),
+    Mistake(STEP, "returns c0 as the final cell state", _step(final="(h[:, -1].copy(), c0)"),
+            r"c_T equals the c0"),
+    Mistake(STEP, "returns the norm after clipping", _step(ret="loss, final, min(norm, max_norm)"),
+            r"norm after clipping"),
+    Mistake(STEP, "norm of one gradient only", _step(norm="float(np.sqrt(np.sum(dWh * dWh)))"),
+            r"one parameter's gradient"),
+    Mistake(STEP, "calls rnnkit.clip_grad_norm",
+            _step(norm="rnnkit.clip_grad_norm(grads, max_norm)", scale="1.0"),
+            r"rnnkit\.clip_grad_norm"),
+    # ---------------------------------------------------------------- make_windows
+    Mistake(WINDOWS, "last window missing", _windows(M="len(series) - input_len - horizon"), r"last window"),
+    Mistake(WINDOWS, "targets run past the end", _windows(M="len(series) - horizon - input_len + 1",
+                                                         head="series = np.r_[series, np.zeros(horizon, series.dtype)]"),
+            r"run past the end"),
+    Mistake(WINDOWS, "no feature axis", _windows(x_tail=""), r"add a last axis of size 1"),
+    Mistake(WINDOWS, "target overlaps the input", _windows(y_index="starts + input_len - 1 + np.arange(horizon)"),
+            r"starts with the last input value"),
+    Mistake(WINDOWS, "input windows reversed in time", _windows(x_index="starts + np.arange(input_len)[::-1]"),
+            r"reversed in time"),
+    Mistake(WINDOWS, "windows in reverse order", _windows(x_index="starts[::-1] + np.arange(input_len)",
+                                                         y_index="starts[::-1] + input_len + np.arange(horizon)"),
+            r"reverse order"),
+    Mistake(WINDOWS, "horizon ignored when counting", _windows(M="len(series) - horizon - input_len",
+                                                              head="series = np.r_[series, np.zeros(horizon, series.dtype)]"),
+            r"leave room for a target"),
+    Mistake(WINDOWS, "converted to float64", _windows(head="series = series.astype(np.float64)"), r"dtype"),
+    Mistake(WINDOWS, "calls rnnkit.data.sliding_windows",
+            "def make_windows(series, input_len, horizon):\n"
+            "    X, Y = rnnkit.data.sliding_windows(series, input_len, horizon)\n"
+            "    return X, Y[:, :, 0]\n",
+            r"rnnkit\.data\.sliding_windows"),
+]
