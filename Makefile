@@ -6,6 +6,11 @@ PIP := $(PY) -m pip
 STAMP_COURSE := $(VENV)/.course-installed
 STAMP_TEST := $(VENV)/.test-installed
 PORT ?= 8888
+# The course's matrices are small: one BLAS thread is faster than several, and it keeps
+# parallel test workers from oversubscribing the cores.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
 .PHONY: course test test-fast release bench clean system-deps
 
