@@ -87,8 +87,8 @@ np.set_printoptions(precision=4, suppress=True)
 # or 1", keep or erase. It does not: $f_t = \sigma(a_f)$ is a real number strictly between
 # 0 and 1, different for each hidden unit, so the cell keeps a *fraction* of each entry.
 # That is what makes it trainable by gradient descent: a step function would have a zero
-# derivative almost everywhere. We will look at the forget-gate values of a trained
-# network at the end of the notebook; most of them are neither near 0 nor near 1.
+# derivative almost everywhere. At the end of the notebook we look at the forget-gate
+# values of a trained network and how they spread over the interval.
 
 # %% [markdown]
 # ### Why the belt helps the gradient
@@ -585,13 +585,15 @@ plt.show()
 # %%
 lstm_params = runs["LSTM"][1]
 tokens = np.random.default_rng(1).integers(0, 4, LENGTH)
-trained_explorer = LSTMGateExplorer(params=lstm_params, n_symbols=4, tokens=tokens)
-trained_explorer.controls["mode"].value = "trained"
+trained_explorer = LSTMGateExplorer(params=lstm_params, n_symbols=4, tokens=tokens, mode="trained")
 trained_explorer.widget
 
 # %% [markdown]
-# And the forget gates, over many sequences: a histogram of every value $f$ took. They
-# spread across the whole interval $(0, 1)$; a gate is a dial, not a switch.
+# And the forget gates, over many sequences: a histogram of every value $f$ took. Many
+# sit close to 1: those units hold the symbol across the gap. The rest spread over the
+# whole interval. Even the values near 1 are not 1, and the difference matters: a unit
+# with $f = 0.99$ keeps only $0.99^{59} \approx 55\%$ of its content over 59 steps. A
+# gate is a dial, not a switch.
 
 # %%
 from rnnkit.widgets.lstm_gates import trained_trace
@@ -605,7 +607,8 @@ ax.set_xlabel("forget-gate value f")
 ax.set_ylabel("count")
 ax.set_title(f"{f_values.size} forget-gate values of the trained LSTM")
 plt.show()
-print(f"share of values between 0.05 and 0.95: {np.mean((f_values > 0.05) & (f_values < 0.95)):.0%}")
+print(f"f below 0.05: {np.mean(f_values < 0.05):.0%};  between 0.05 and 0.95: "
+      f"{np.mean((f_values >= 0.05) & (f_values <= 0.95)):.0%};  above 0.95: {np.mean(f_values > 0.95):.0%}")
 
 # %% [markdown]
 # ## 5. The LSTM family

@@ -81,7 +81,7 @@ def count(params):
 
 
 print(f"{'D':>4} {'H':>5} {'RNN':>10} {'GRU':>10} {'GRU (reset after)':>18} {'LSTM':>10} {'GRU / LSTM':>11}")
-for D, H in ((5, 32), (64, 128), (256, 512), (1024, 1024)):
+for D, H in ((5, 32), (64, 128), (128, 256)):
     n = {kind: count(rnnkit.init.recurrent_params(kind, D, H, rng=0)) for kind in ("rnn", "gru", "lstm")}
     n_after = count(rnnkit.init.recurrent_params("gru", D, H, rng=0, reset_after=True))
     print(f"{D:>4} {H:>5} {n['rnn']:>10,} {n['gru']:>10,} {n_after:>18,} {n['lstm']:>10,} "
@@ -685,8 +685,7 @@ print(f"(recurrent layer only; read-out of {runs['GRU'][1]['Wy'].size + 4} param
 
 # %%
 tokens = np.random.default_rng(1).integers(0, 4, LENGTH)
-trained_explorer = GRUGateExplorer(params=runs["GRU"][1], n_symbols=4, tokens=tokens)
-trained_explorer.controls["mode"].value = "trained"
+trained_explorer = GRUGateExplorer(params=runs["GRU"][1], n_symbols=4, tokens=tokens, mode="trained")
 trained_explorer.widget
 
 # %% [markdown]
