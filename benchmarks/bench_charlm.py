@@ -194,9 +194,13 @@ def charlm_section(args, log):
     load_before = os.getloadavg()
     runs = [RnnkitRun(ours, train_ids, HYPER, args.seconds), TorchRun(twin, train_ids, HYPER, args.seconds)]
     curves = race(runs, val_ids, args.seconds, args.eval_every, args.slice, log)
+    load_after = os.getloadavg()
     finals = {run.name: run.evaluate(full_val) for run in runs}
-    marks = sorted({round(s) for s, _, _ in curves["rnnkit"] if s > 0} | {0})
-    rows = [(f"{t:.0f}", f"{at_time(curves['rnnkit'], t):.3f}", f"{at_time(curves['PyTorch'], t):.3f}") for t in marks]
+    marks = np.arange(0.0, args.seconds + 1e-9, args.eval_every)
+    rows = []
+    for t in marks:
+        (n1, b1), (n2, b2) = at_time(curves["rnnkit"], t), at_time(curves["PyTorch"], t)
+        rows.append((f"{t:.0f}", f"{b1:.3f}", f"{b2:.3f}", f"{b1 - b2:+.3f}", n1, n2))
     lines = [
         "## Character-level language model on Shakespeare",
         "",
@@ -224,7 +228,8 @@ def charlm_section(args, log):
         markdown_table(["seconds", "rnnkit bits/char", "PyTorch bits/char", "difference", "rnnkit steps",
                         "PyTorch steps"], rows),
         "",
-        "Load average (1 / 5 / 15 min) before the run: {:.2f} / {:.2f} / {:.2f}.".format(*load_before),
+        "Load average (1 / 5 / 15 min) before the race: {:.2f} / {:.2f} / {:.2f}; after it: "
+        "{:.2f} / {:.2f} / {:.2f}.".format(*load_before, *load_after),
         "",
     ]
     return lines
