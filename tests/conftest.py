@@ -9,6 +9,8 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -51,3 +53,22 @@ def pytest_terminal_summary(terminalreporter):
         caught = sum(c for c, _ in _caught.values())
         total = sum(t for _, t in _caught.values())
         terminalreporter.write_line(f"{'all notebooks':<24} {caught} of {total} mistakes caught")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Make ``--dist loadgroup`` keep each ``xdist_group`` on one worker under pytest 9.
+
+    pytest-xdist marks a grouped test by appending "@<group>" to ``item._nodeid``; pytest 9
+    reads the node id from ``item._id`` instead, so the suffix is lost and the scheduler
+    spreads a group over every worker (an expensive fixture then runs once per worker).
+    This carries the suffix over to the id the scheduler sees.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        marked = getattr(item, "_nodeid", None)
+        if isinstance(marked, str) and "@" in marked and marked != item.nodeid and hasattr(item, "_id"):
+            item._id = NodeId.parse(marked)
