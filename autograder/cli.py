@@ -112,13 +112,15 @@ def cmd_feedback(args):
     from nbgrader.converters import GenerateFeedback
 
     config, coursedir = load(args)
-    if args.assignment:
-        coursedir.assignment_id = args.assignment
-    if args.student:
-        coursedir.student_id = args.student
-    converter = GenerateFeedback(coursedir=coursedir, config=config)
-    converter.force = True
-    converter.start()
+    autograded = Path(coursedir.root) / coursedir.autograded_directory
+    graded = sorted({p.name for p in autograded.glob("*/*") if p.is_dir()})
+    for assignment in [args.assignment] if args.assignment else graded:
+        coursedir.assignment_id = assignment
+        if args.student:
+            coursedir.student_id = args.student
+        converter = GenerateFeedback(coursedir=coursedir, config=config)
+        converter.force = True
+        converter.start()
     print(f"feedback in {Path(coursedir.root) / coursedir.feedback_directory}")
     return 0
 

@@ -162,7 +162,14 @@ def restored_cells(submitted, released, sanitized):
 
 
 def read_release(coursedir, assignment, notebook):
-    path = Path(coursedir.root) / coursedir.release_directory / assignment / f"{notebook}.ipynb"
+    return _read(Path(coursedir.root) / coursedir.release_directory / assignment / f"{notebook}.ipynb")
+
+
+def read_source(coursedir, assignment, notebook):
+    return _read(Path(coursedir.root) / coursedir.source_directory / assignment / f"{notebook}.ipynb")
+
+
+def _read(path):
     try:
         return nbformat.read(str(path), as_version=4)
     except (OSError, ValueError):
@@ -363,15 +370,19 @@ class Grader:
                 state["missing"].append(notebook.name)
                 state["problems"].append(why)
                 continue
-            state["flags"] += [f"{notebook.name}: {f}" for f in scan.scan_notebook(nb)]
+            released = read_release(cd, assignment, notebook.name)
+            state["flags"] += [f"{notebook.name}: {f}" for f in scan.scan_notebook(
+                nb, released, read_source(cd, assignment, notebook.name))]
             try:
                 clean = sanitize(self.config, copy.deepcopy(nb),
                                  student, assignment, notebook.name, cd.db_url)
             except Exception as exc:
                 state["missing"].append(notebook.name)
-                state["problems"].append(f"{notebook.name}.ipynb could not be sanitized: {exc}")
+                state["problems"].append(
+                    f"{notebook.name}.ipynb could not be sanitized, its nbgrader cells are missing or "
+                    f"damaged ({type(exc).__name__}: {exc}); every grade of it is zero")
                 continue
-            state["flags"] += [f"{notebook.name}: {n}" for n in restored_cells(nb, read_release(cd, assignment, notebook.name), clean)]
+            state["flags"] += [f"{notebook.name}: {n}" for n in restored_cells(nb, released, clean)]
             job_dir = tmp / "jobs" / f"{student}-{assignment}-{notebook.name}"
             scratch = tmp / "scratch" / f"{student}-{assignment}-{notebook.name}"
             job_dir.mkdir(parents=True)

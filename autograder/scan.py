@@ -67,6 +67,9 @@ SUSPECT_NAMES = {
     "__loader__": "touches the module loader",
 }
 
+COMPARISON_HOOKS = {"__array_function__", "__array_ufunc__", "__array__", "__eq__", "__ne__", "__bool__",
+                    "__float__", "__len__", "__getattr__", "__getattribute__"}
+
 PROTECTED_EXCEPTIONS = {"AssertionError", "Exception", "BaseException", "CellTimeoutError",
                         "NotImplementedError", "ValueError", "TypeError"}
 
@@ -108,7 +111,9 @@ class _Visitor(ast.NodeVisitor):
 
     def _module(self, node, name):
         top = name.split(".")[0]
-        if top in SUSPECT_MODULES and SUSPECT_MODULES[top]:
+        if top == "rnnkit":
+            self.add(node, f"imports the reference implementation: {name}")
+        elif top in SUSPECT_MODULES and SUSPECT_MODULES[top]:
             self.add(node, SUSPECT_MODULES[top])
 
     def visit_Import(self, node):
@@ -162,6 +167,8 @@ class _Visitor(ast.NodeVisitor):
     def visit_FunctionDef(self, node):
         if node.name in PROTECTED_EXCEPTIONS | {"print"}:
             self.add(node, f"redefines {node.name}")
+        if node.name in COMPARISON_HOOKS:
+            self.add(node, f"defines {node.name} (an answer can fool the checks by overriding comparisons)")
         self.generic_visit(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -178,7 +185,7 @@ class _Visitor(ast.NodeVisitor):
                     break
             else:
                 if chain.split(".")[0] == "rnnkit" and isinstance(node.value, ast.Name):
-                    self.add(node, SUSPECT_MODULES["rnnkit"])
+                    self.add(node, f"uses the reference implementation: {chain}")
             if node.attr in ("f_globals", "f_locals", "f_back", "__globals__", "__code__", "__dict__",
                              "__class__", "__subclasses__", "__closure__"):
                 self.add(node, f"reaches for {node.attr} (another function's or frame's internals)")
@@ -187,12 +194,16 @@ class _Visitor(ast.NodeVisitor):
     def visit_Name(self, node):
         if node.id in SUSPECT_NAMES:
             self.add(node, SUSPECT_NAMES[node.id])
-        elif self.aliases.get(node.id, "").split(".")[0] == "rnnkit":
-            self.add(node, SUSPECT_MODULES["rnnkit"])
+        elif self.aliases.get(node.id, "").split(".")[0] == "rnnkit" and isinstance(node.ctx, ast.Load):
+            self.add(node, f"uses the reference implementation: {self.aliases[node.id]}")
+
+    def visit_Call(self, node):
+        for arg in node.args:
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and "rnnkit" in arg.value:
+                self.add(node, "passes the name rnnkit to a call (an import by name?)")
+        self.generic_visit(node)
 
     def visit_Constant(self, node):
-        if isinstance(node.value, str) and "rnnkit" in node.value:
-            self.add(node, "names rnnkit in a string (an import by name?)")
         if isinstance(node.value, str) and node.value.startswith("/") and len(node.value) > 1 \
                 and "\n" not in node.value:
             self.add(node, f"names a path outside its folder ({node.value[:60]})")
@@ -216,36 +227,40 @@ def scan_source(source, label, aliases=None):
     return out
 
 
-def student_cells(nb):
-    """(label, source) of every code cell the student could write: all but the locked ones."""
-    for index, cell in enumerate(nb.cells):
-        if cell.get("cell_type") != "code":
-            continue
-        if utils.is_locked(cell) and not utils.is_solution(cell):
-            continue
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        yield (grade_id or f"cell {index}"), cell.get("source", "")
-
-
-def scan_notebook(nb):
+def scan_notebook(nb, released=None, source=None):
     """Findings in the student-written cells of ``nb`` (a NotebookNode, as submitted).
 
-    Imports are followed from the locked cells too, so that ``np`` means numpy in an answer.
+    Student-written means: the solution cells, and any other cell that is not locked and
+    not, word for word, a cell of the release ``released`` (the instructor's demonstration
+    cells carry no nbgrader metadata, and may well use rnnkit). Imports are followed
+    through every cell, so that ``np`` means numpy in an answer. What the instructor's
+    own solution in ``source`` does (an allowed helper such as rnnkit.sigmoid, say) is
+    not reported in the same cell of the submission.
     """
+    allowed = {}
+    if source is not None:
+        source_aliases = {}
+        for index, cell in enumerate(source.cells):
+            if cell.get("cell_type") == "code":
+                label = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index}"
+                allowed[label] = {f.message for f in scan_source(cell.get("source", ""), label, source_aliases)}
+    from_release = {c.get("source", "").strip() for c in released.cells} if released is not None else set()
     aliases = {}
     found = []
-    student = dict((label, True) for label, _ in student_cells(nb))
     for index, cell in enumerate(nb.cells):
         if cell.get("cell_type") != "code":
             continue
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         label = grade_id or f"cell {index}"
-        if label in student:
-            found += scan_source(cell.get("source", ""), label, aliases)
+        text = cell.get("source", "")
+        instructors = (utils.is_locked(cell) and not utils.is_solution(cell)) or (
+            not utils.is_solution(cell) and text.strip() in from_release)
+        if not instructors:
+            found += [f for f in scan_source(text, label, aliases) if f.message not in allowed.get(label, ())]
         else:
             # learn the instructor's imports without reporting them
             try:
-                _Visitor(aliases).visit(ast.parse(_python_source(cell.get("source", ""))))
+                _Visitor(aliases).visit(ast.parse(_python_source(text)))
             except (SyntaxError, ValueError):
                 pass
     return found

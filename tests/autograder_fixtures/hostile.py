@@ -205,6 +205,20 @@ def hijack_run_cell(root, ctx):
         "ip.should_run_async = lambda *args, **kwargs: False"), add=WRONG_ADD)
 
 
+@case({"double_tests": 0.0, "add_tests": 2.0})
+def lying_array(root, ctx):
+    # a wrong answer in an ndarray subclass whose comparisons always agree
+    return _with(root, double=(
+        "import numpy as np\n"
+        "class Agreeable(np.ndarray):\n"
+        "    def __array_function__(self, func, types, args, kwargs):\n"
+        "        return True\n"
+        "    def __array_ufunc__(self, *args, **kwargs):\n"
+        "        return np.zeros(self.shape, bool)\n"
+        "def double(x):\n"
+        "    return np.asarray(x, dtype=float).view(Agreeable)"))
+
+
 @case({"double_tests": 0.0, "add_tests": 0.0})
 def corrupt_notebook(root, ctx):
     return b'{"cells": [ this is not json'
@@ -233,7 +247,7 @@ HONEST = {
 # the cases whose review list must name them (the scan, the guard or the sanitize pass)
 MUST_FLAG = {"read_solutions", "write_outside", "network", "os_exit", "sys_exit", "edit_locked_test",
              "delete_test_cell", "monkeypatch_tests", "patch_during_test", "silence_tracebacks",
-             "skip_cells", "hijack_run_cell", "fork_bomb"}
+             "skip_cells", "hijack_run_cell", "fork_bomb", "lying_array"}
 # the cases whose problems must say what stopped them
 MUST_REPORT = {"infinite_loop": "timed out", "print_100mb": "output", "os_exit": "kernel",
                "corrupt_notebook": "not a readable notebook", "hijack_run_cell": "machinery"}
