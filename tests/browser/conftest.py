@@ -5,7 +5,8 @@ port, without a token, on a temporary copy of ``solutions/``, ``course/`` and th
 configuration, with its own Jupyter config, data, runtime and settings directories, so that
 nothing in the work tree or the user's home changes. It starts in the copy's
 ``autograder/`` folder, where an instructor starts nbgrader: the formgrader and the Validate
-button read ``nbgrader_config.py`` from there, and its course root is the copy.
+button read ``nbgrader_config.py`` from there, and its course root is the copy. Its kernels
+run with ``NBGRADER_EXECUTION`` set, so the notebooks' heavy cells take their small size.
 
 Chromium is Debian's (``/usr/bin/chromium``, installed by ``make system-deps``), driven by
 Playwright; the tests that need it are skipped, saying why, when it is absent.
@@ -72,7 +73,11 @@ def _jupyter_env(home, jupyter):
         path = home / "jupyterlab_settings_dir" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(settings))
-    env.pop("NBGRADER_EXECUTION", None)  # the notebooks run as a student runs them
+    # The kernels run the notebooks' heavy cells (training, sweeps) at the size nbgrader's
+    # Validate runs them: these tests are about what the browser shows, and the full-size
+    # runs are tests/test_notebooks.py's. Two threads each, as there.
+    env["NBGRADER_EXECUTION"] = "validate"
+    env.update({name: "2" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
     return env
 
 

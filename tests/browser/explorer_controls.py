@@ -4,7 +4,7 @@ A slider is moved with the keyboard on its handle (Page Up: several steps; Page 
 is at its maximum), a choice by picking another option, a text box by typing a changed
 value and pressing Enter, a Play control by pressing play and, once the picture has moved,
 pressing it again to pause. What the explorer
-shows is its pictures (screenshots of every <img> as rendered) and the text of its HTML
+shows is its pictures (a digest of the bytes each <img> displays) and the text of its HTML
 outputs; a move counts only if that changes.
 """
 import re
@@ -45,10 +45,15 @@ def label(kind, control):
 
 
 def view(explorer):
-    """What the explorer shows: a screenshot of each picture, and the text of each HTML output."""
-    pictures = explorer.locator("img.widget-image")
-    shots = tuple(pictures.nth(i).screenshot() for i in range(pictures.count()) if pictures.nth(i).is_visible())
-    return shots + tuple(explorer.locator(OUTPUT_TEXT).all_inner_texts())
+    """What the explorer shows: a digest of each visible picture's bytes as the page holds them
+    (the blob its <img> displays), and the text of each HTML output."""
+    pictures = explorer.locator("img.widget-image").evaluate_all(
+        """async images => Promise.all(images.filter(img => img.offsetParent !== null).map(async img => {
+            const bytes = await (await fetch(img.src)).arrayBuffer();
+            const digest = await crypto.subtle.digest('SHA-256', bytes);
+            return Array.from(new Uint8Array(digest), b => b.toString(16).padStart(2, '0')).join('');
+        }))""")
+    return tuple(pictures) + tuple(explorer.locator(OUTPUT_TEXT).all_inner_texts())
 
 
 def wait_for_change(explorer, before, what):

@@ -74,7 +74,8 @@ def test_explorers_run_and_respond_in_jupyterlab(name, lab, page, artifacts, rec
     assert explorers, f"{relpath} uses rnnkit.widgets but displays no explorer with a picture"
     for k, explorer in enumerate(explorers, start=1):
         explorer.scroll_into_view_if_needed()
-        wait_until_steady(explorer)
+        shown = wait_until_steady(explorer)
+        assert shown and len(shown[0]) == 64, f"{relpath}, explorer {k}: no picture on screen"
         explorer.screenshot(path=artifacts / f"{name}-explorer-{k}.png")
         moved = exercise(explorer)
         assert moved, f"{relpath}, explorer {k}: no control could be moved"
