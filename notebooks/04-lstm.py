@@ -536,7 +536,7 @@ def train_recall(kind, forward, backward, length, iters, H=32, N=32, n_symbols=4
 
 
 LENGTH = 60                      # the symbol to recall is 59 steps back
-ITERS = 100 if QUICK else 300
+ITERS = 100 if QUICK else 250
 SEED = 1
 forward, backward = yours_or_rnnkit("LSTM", lstm_forward, lstm_backward)
 runs = {}
@@ -600,7 +600,7 @@ from rnnkit.widgets.lstm_gates import trained_trace
 
 f_values = np.concatenate([
     trained_trace(lstm_params, np.random.default_rng(s).integers(0, 4, LENGTH), 4)["f"].ravel()
-    for s in range(20)])
+    for s in range(10)])
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.hist(f_values, bins=40, range=(0, 1), color="tab:green")
 ax.set_xlabel("forget-gate value f")
