@@ -795,10 +795,10 @@ def s2s_decode(p, X, mask):
     return Y_in[:, 1:], weights
 
 
-test_pairs = date_pairs(500, rng=12345)
+test_pairs = date_pairs(size(200, 300, 500), rng=12345)
 Xd_te, Yd_te, Md_te = encode_date_pairs(test_pairs, max_len=S_len, pad="left")
 sopt = Adam(flat(sparams), lr=5e-3)
-steps = size(120, 200, 1000)
+steps = size(100, 150, 1000)
 with Progress("dates, Adam", steps) as bar:
     for step in range(1, steps + 1):
         Xb, Yb, Mb = encode_date_pairs(date_pairs(64, rng=srng), max_len=S_len, pad="left")
