@@ -1,0 +1,227 @@
+"""Grading a class: serial ``nbgrader autograde`` against ``python -m autograder grade``.
+
+    python benchmarks/bench_grading.py [--students 30] [--workers 2] [--rounds 1]
+                                       [--scaling] [--out benchmarks/results/grading.md]
+
+A synthetic class is built from solutions/ and course/: student k submits every
+notebook of the course, with full answers (k % 3 == 0), half of the exercises answered
+(k % 3 == 1) or the release's stubs and wrong answers (k % 3 == 2). Two identical course
+roots are graded, one by nbgrader itself (``nbgrader autograde <assignment>`` for each
+assignment, one after the other, as an instructor runs it), one by this tool
+(sandboxed, ``--workers`` kernels at once). With ``--rounds`` above 1 the two take turns,
+in alternating order, on fresh copies, and the ratio is the median of the paired ratios.
+
+``--scaling`` adds, on a small sub-class: the sandbox's own cost per notebook
+(--no-sandbox against sandboxed, one worker, interleaved) and the wall time against the
+number of workers and the class size. The results go to a Markdown file.
+"""
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+VENV_BIN = Path(PYTHON).parent
+
+CONFIG = '''c = get_config()
+c.CourseDirectory.course_id = "rnn-course-bench"
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "course"
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///" + {db!r}
+c.ClearSolutions.code_stub = {{"python": "raise NotImplementedError()"}}
+c.Execute.timeout = 300
+c.OverwriteCells.add_missing_cells = True
+'''
+
+
+def assignments():
+    return sorted(p.name for p in (REPO / "solutions").iterdir()
+                  if (p / f"{p.name}.ipynb").exists() and (REPO / "course" / p.name / f"{p.name}.ipynb").exists())
+
+
+def solution_code(source):
+    """A source solution cell's code with nbgrader's markers taken out."""
+    keep = [line for line in source.splitlines()
+            if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+    return "\n".join(keep)
+
+
+def student_notebook(assignment, kind):
+    """The release notebook with full, half or no answers filled in from the source."""
+    release = nbformat.read(str(REPO / "course" / assignment / f"{assignment}.ipynb"), as_version=4)
+    source = nbformat.read(str(REPO / "solutions" / assignment / f"{assignment}.ipynb"), as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: solution_code(c.source) for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+    ids = [c.metadata["nbgrader"]["grade_id"] for c in release.cells
+           if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"]
+    chosen = {"full": ids, "partial": ids[::2], "wrong": []}[kind]
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in chosen and grade_id in answers:
+            cell.source = answers[grade_id]
+    return release
+
+
+def make_root(path, students, notebooks, gradebook=None):
+    """A course root with the repository's sources and release, a gradebook and submissions."""
+    path.mkdir(parents=True)
+    shutil.copytree(REPO / "solutions", path / "solutions")
+    shutil.copytree(REPO / "course", path / "course")
+    (path / "nbgrader_config.py").write_text(CONFIG.format(root=str(path), db=str(path / "gradebook.db")))
+    for k in range(students):
+        student = f"student{k:02d}"
+        for assignment in notebooks:
+            folder = path / "submitted" / student / assignment
+            folder.mkdir(parents=True)
+            nbformat.write(notebooks[assignment][k % 3], str(folder / f"{assignment}.ipynb"))
+            (folder / "timestamp.txt").write_text("2026-11-20 12:00:00.000000 UTC")
+    if gradebook is not None:
+        # the gradebook of an identical root: the same sources, no submissions yet
+        shutil.copyfile(gradebook, path / "gradebook.db")
+        return path
+    env = _env()
+    for assignment in notebooks:   # nbgrader learns the source notebooks, as an instructor's setup does
+        run([str(VENV_BIN / "nbgrader"), "generate_assignment", assignment, "--force",
+             "--CourseDirectory.release_directory=release-scratch"], cwd=path, env=env)
+    shutil.rmtree(path / "release-scratch", ignore_errors=True)
+    return path
+
+
+def _env():
+    return dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def run(cmd, cwd, env=None):
+    result = subprocess.run(cmd, cwd=cwd, env=env or _env(), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{result.stderr[-3000:]}")
+    return result
+
+
+def serial_nbgrader(root, notebooks):
+    start = time.monotonic()
+    for assignment in notebooks:
+        run([str(VENV_BIN / "nbgrader"), "autograde", assignment, "--force"], cwd=root)
+    return time.monotonic() - start
+
+
+def ours(root, workers, sandbox=True):
+    cmd = [PYTHON, "-m", "autograder", "--config", str(root / "nbgrader_config.py"), "grade",
+           "--workers", str(workers), "--quiet", "--force"]
+    if not sandbox:
+        cmd.append("--no-sandbox")
+    start = time.monotonic()
+    run(cmd, cwd=REPO)
+    return time.monotonic() - start
+
+
+def scores(root):
+    import sqlite3
+
+    db = sqlite3.connect(root / "gradebook.db")
+    rows = db.execute(
+        "select s.id, c.name, g.auto_score from grade g join submitted_notebook n on g.notebook_id = n.id "
+        "join submitted_assignment a on n.assignment_id = a.id join student s on a.student_id = s.id "
+        "join base_cell c on g.cell_id = c.id order by s.id, c.name").fetchall()
+    db.close()
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--scaling", action="store_true")
+    parser.add_argument("--scaling-students", type=int, default=3)
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "grading.md"))
+    args = parser.parse_args(argv)
+
+    names = assignments()
+    notebooks = {a: [student_notebook(a, kind) for kind in ("full", "partial", "wrong")] for a in names}
+    lines = ["# Grading a class: serial nbgrader against the parallel, sandboxed tool", "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+             f"load average at the start {os.getloadavg()[0]:.1f} (the machine is shared: other work ran "
+             "during the measurement, so the figures are noisy; the two contestants take turns).", "",
+             f"Class: {args.students} students x {len(names)} notebooks ({', '.join(names)}) = "
+             f"{args.students * len(names)} notebooks; answers full / half / none in turn.", ""]
+    pairs = []
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        tmp = Path(tmp)
+        for r in range(args.rounds):
+            a = make_root(tmp / f"serial{r}", args.students, notebooks)
+            b = make_root(tmp / f"ours{r}", args.students, notebooks, gradebook=a / "gradebook.db")
+            if r % 2 == 0:
+                t_serial = serial_nbgrader(a, names)
+                t_ours = ours(b, args.workers)
+            else:
+                t_ours = ours(b, args.workers)
+                t_serial = serial_nbgrader(a, names)
+            same = scores(a) == scores(b)
+            pairs.append((t_serial, t_ours, same))
+            print(f"round {r}: serial nbgrader {t_serial:.1f} s, autograder {t_ours:.1f} s "
+                  f"({t_serial / t_ours:.2f}x), identical grades: {same}", flush=True)
+            shutil.rmtree(a)
+            shutil.rmtree(b)
+        lines += ["## Whole class", "", "| round | serial nbgrader (s) | autograder, sandboxed, "
+                  f"{args.workers} workers (s) | speed-up | identical grades |", "| ---: | ---: | ---: | ---: | --- |"]
+        for r, (s, o, same) in enumerate(pairs):
+            lines.append(f"| {r} | {s:.1f} | {o:.1f} | {s / o:.2f}x | {'yes' if same else 'NO'} |")
+        ratio = statistics.median(s / o for s, o, _ in pairs)
+        n = args.students * len(names)
+        lines += ["", f"Median speed-up: **{ratio:.2f}x**; per notebook: serial "
+                  f"{statistics.median(s for s, _, _ in pairs) / n:.2f} s, autograder "
+                  f"{statistics.median(o for _, o, _ in pairs) / n:.2f} s.", ""]
+
+        if args.scaling:
+            k = args.scaling_students
+            lines += scaling(tmp, names, notebooks, k, args.workers)
+    lines += ["", "Produced by `python benchmarks/bench_grading.py " + " ".join(argv or sys.argv[1:]) + "`.", ""]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+def scaling(tmp, names, notebooks, k, workers):
+    n = k * len(names)
+    lines = ["## The sandbox's own cost", "",
+             f"{k} students x {len(names)} notebooks, one worker, sandboxed and --no-sandbox taking turns.", "",
+             "| run | sandboxed (s) | unconfined (s) | sandbox cost per notebook (s) |", "| ---: | ---: | ---: | ---: |"]
+    costs = []
+    for r in range(2):
+        root = make_root(tmp / f"sandbox{r}", k, notebooks)
+        order = [(True, "s"), (False, "u")] if r % 2 == 0 else [(False, "u"), (True, "s")]
+        t = {}
+        for sandbox, key in order:
+            t[key] = ours(root, 1, sandbox=sandbox)
+        costs.append((t["s"] - t["u"]) / n)
+        lines.append(f"| {r} | {t['s']:.1f} | {t['u']:.1f} | {(t['s'] - t['u']) / n:+.2f} |")
+        shutil.rmtree(root)
+    lines += ["", f"Median cost of the sandbox: {statistics.median(costs):+.2f} s per notebook.", "",
+              "## Workers and class size", "", "| students | notebooks | workers | wall time (s) | s per notebook |",
+              "| ---: | ---: | ---: | ---: | ---: |"]
+    for students in (k, 2 * k):
+        root = make_root(tmp / f"size{students}", students, notebooks)
+        for w in sorted({1, workers, workers + 1}):
+            seconds = ours(root, w)
+            lines.append(f"| {students} | {students * len(names)} | {w} | {seconds:.1f} | "
+                         f"{seconds / (students * len(names)):.2f} |")
+        shutil.rmtree(root)
+    return lines
+
+
+if __name__ == "__main__":
+    main()
