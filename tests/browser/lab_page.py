@@ -9,6 +9,11 @@ import time
 
 RUN_SECONDS = 240
 
+def console_errors(page):
+    """The errors the browser console showed since the test began; none is exempt, as none
+    has been seen from JupyterLab, ipywidgets or nbgrader on this course."""
+    return list(page.errors)
+
 
 def open_notebook(page, lab, relpath):
     """Open ``relpath`` (relative to the course copy) and wait until its kernel is idle."""

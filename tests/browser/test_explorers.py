@@ -9,29 +9,19 @@ the picture or the text it drives must change on screen. A screenshot of each ex
 the notebook leaves it, goes to test-artifacts/browser/.
 """
 import re
+from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from explorer_controls import controls, label, move, pause, wait_for_change, wait_until_steady
-from lab_page import cell_problems, explorer_outputs, open_notebook, run_all, widget_errors
+from lab_page import cell_problems, console_errors, explorer_outputs, open_notebook, run_all, widget_errors
 
 pytestmark = pytest.mark.xdist_group("browser")
 
+ROOT = Path(__file__).resolve().parents[2]
+
 WIDGET_NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.py")
                           if re.search(r"\brnnkit\.widgets\b", p.read_text()))
-
-# Console messages that are not the course's errors, each with the reason it is harmless.
-BENIGN_CONSOLE = {
-    # JupyterLab asks the server for a favicon of the running kernel's status; a server
-    # without one answers 404, and Chromium reports every 404 resource as an error.
-    "favicon": re.compile(r"Failed to load resource: the server responded with a status of 404 .*favicon"),
-}
-
-
-def console_errors(page):
-    return [e for e in page.errors if not any(p.search(e) for p in BENIGN_CONSOLE.values())]
-
 
 def exercise(explorer):
     """Move every control that is visible, revisiting as choices show new ones; the labels moved."""

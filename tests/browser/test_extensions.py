@@ -12,12 +12,13 @@ import json
 import re
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-
 pytestmark = pytest.mark.xdist_group("browser")
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PACKAGES = ("jupyterlab", "notebook", "nbgrader", "ipywidgets")
 # nbgrader's plugins that the course uses: the student's Validate button, the instructor's

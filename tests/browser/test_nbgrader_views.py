@@ -13,8 +13,7 @@ import shutil
 
 import pytest
 
-from lab_page import open_notebook
-from test_explorers import console_errors
+from lab_page import console_errors, open_notebook
 
 pytestmark = pytest.mark.xdist_group("browser")
 
