@@ -7,6 +7,7 @@
 """
 import numpy as np
 
+from ._buffers import carve
 from ._validation import Shapes, check_finite
 from .activations import sigmoid_
 
@@ -148,15 +149,15 @@ def gru_forward(x, h0, Wx, Wh, b, reset_after=False):
     Wx, Wh, b = _check_params(s, Wx, Wh, b, reset_after)
     N, T, D = x.shape
     H = h0.shape[1]
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))
+    # hs[0] = h0, hs[t + 1] = h_t; recs[t] = r * h_prev (reset before) or h_prev Wh_n + b_h,n (after)
+    x_tm, gates, hs, recs = carve(x.dtype, (T, N, D), (T, N, 3 * H), (T + 1, N, H), (T, N, H))
+    x_tm[...] = x.transpose(1, 0, 2)
     bias = b[0].copy() if reset_after else b.copy()
     if reset_after:
         bias[: 2 * H] += b[1, : 2 * H]
-    gates = np.matmul(x_tm.reshape(T * N, D), _negate_rz(Wx, H)).reshape(T, N, 3 * H)
+    np.matmul(x_tm.reshape(T * N, D), _negate_rz(Wx, H), out=gates.reshape(T * N, 3 * H))
     gates += _negate_rz(bias, H)
     Wh_neg = _negate_rz(Wh, H)
-    hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[0] = h0, hs[t + 1] = h_t
-    recs = np.empty((T, N, H), dtype=x.dtype)  # r * h_prev (reset before) or h_prev Wh_n + b_h,n (after)
     hs[0] = h0
     ah = np.empty((N, 3 * H), dtype=x.dtype)
     rn = np.empty((N, H), dtype=x.dtype)
@@ -197,8 +198,7 @@ def gru_backward(dh, cache):
     T, N, D = x_tm.shape
     H = hs.shape[2]
     dh = Shapes(gates.dtype, N=N, T=T, H=H).array("dh", dh, "N T H")
-    dax = np.empty_like(gates)
-    dah = np.empty_like(gates)
+    dax, dah = carve(gates.dtype, gates.shape, gates.shape)
     carry = np.zeros((N, H), dtype=gates.dtype)
     for t in range(T - 1, -1, -1):
         carry = _step_grads(dh[:, t] + carry, gates[t], hs[t], recs[t], Wh, reset_after, dax[t], dah[t])

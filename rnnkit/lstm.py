@@ -7,12 +7,14 @@
 The step functions are the plain formulas. The sequence functions are built for speed
 (benchmarks/bench_recurrent.py times them against PyTorch): time-major loops over
 contiguous per-step slices, the input projection and bias of every step in one matrix
-product, all four gates activated by one exp (the fused layout below), no allocation
-inside the step loops, and a backward whose gradient-free factors are computed a few steps
-at a time; the weight gradients are one product each after the loop.
+product, all four gates activated by one tanh (the fused layout below), the cache cut
+from one allocation, no allocation inside the step loops, and a backward whose
+gradient-free factors are computed a few steps at a time; the weight gradients are one
+product each after the loop.
 """
 import numpy as np
 
+from ._buffers import carve
 from ._validation import Shapes, check_finite
 from .activations import sigmoid_
 
@@ -82,14 +84,13 @@ def lstm_step_backward(dh_next, dc_next, cache):
 
 
 # lstm_forward keeps its gates in a fused internal layout: the blocks reordered to
-# i, f, o, g (the three sigmoids first) and the pre-activations negated, the candidate's
-# doubled, so that with e = exp(scaled pre-activation) over the whole (N, 4H) block
-#     sigmoid(a) = 1 / (1 + exp(-a))        tanh(a) = 2 / (1 + exp(-2a)) - 1
-# every gate costs one exp, one add and one reciprocal. For a very negative a, exp
-# overflows to inf and 1 / (1 + inf) = 0 is the correct limit; for a very positive one it
-# underflows to 0 and gives 1. Both are exact limits, so the loop silences the two flags.
+# i, f, o, g (the three sigmoids first) and the sigmoid gates' pre-activations halved, so
+# that one tanh over the whole (N, 4H) block activates every gate, since
+#     sigmoid(a) = (1 + tanh(a / 2)) / 2
+# and an affine map per column (HALF, SHIFT) turns the first 3H columns into sigmoids.
+# tanh saturates instead of overflowing, so no floating-point flag is ever raised.
 _ORDER = (0, 1, 3, 2)  # internal block k holds public block _ORDER[k]
-_SCALE = (-1.0, -1.0, -1.0, -2.0)
+_SCALE = (0.5, 0.5, 0.5, 1.0)
 
 
 def _fused(W, H):
@@ -116,36 +117,36 @@ def lstm_forward(x, h0, Wx, Wh, b, c0=None):
         c0 = s.array("c0", c0, "N H")
     N, T, D = x.shape
     H = h0.shape[1]
+    dtype = x.dtype
     # x time-major with a column of ones, so that one product gives x Wx + b for every step
-    # (and, in the backward, dWx and db together)
-    x1 = np.empty((T, N, D + 1), dtype=x.dtype)
+    # (and, in the backward, dWx and db together); hs[0] = h0, hs[t + 1] = h_t; cs likewise
+    x1, gates, hs, cs, tanh_cs = carve(dtype, (T, N, D + 1), (T, N, 4 * H), (T + 1, N, H), (T + 1, N, H),
+                                        (T, N, H))
     x1[:, :, :D] = x.transpose(1, 0, 2)
     x1[:, :, D] = 1.0
-    gates = np.matmul(x1.reshape(T * N, D + 1), _fused(np.vstack([Wx, b]), H)).reshape(T, N, 4 * H)
+    np.matmul(x1.reshape(T * N, D + 1), _fused(np.vstack([Wx, b]), H), out=gates.reshape(T * N, 4 * H))
     Wh_fused = _fused(Wh, H)
-    hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[0] = h0, hs[t + 1] = h_t
-    cs = np.empty((T + 1, N, H), dtype=x.dtype)  # cs[0] = c0
-    tanh_cs = np.empty((T, N, H), dtype=x.dtype)
     hs[0] = h0
     cs[0] = 0.0 if c0 is None else c0
-    rec = np.empty((N, 4 * H), dtype=x.dtype)
-    ig = np.empty((N, H), dtype=x.dtype)
+    half = np.full(4 * H, 0.5, dtype=dtype)  # tanh(a / 2) -> sigmoid(a) on i, f, o; g unchanged
+    half[3 * H :] = 1.0
+    shift = np.full(4 * H, 0.5, dtype=dtype)
+    shift[3 * H :] = 0.0
+    rec = np.empty((N, 4 * H), dtype=dtype)
+    ig = np.empty((N, H), dtype=dtype)
     i, f, o, g = (gates[:, :, k * H : (k + 1) * H] for k in range(4))
-    with np.errstate(over="ignore", under="ignore"):
-        for t in range(T):
-            a = gates[t]
-            np.matmul(hs[t], Wh_fused, out=rec)
-            a += rec
-            np.exp(a, out=a)
-            a += 1.0
-            np.reciprocal(a, out=a)  # i, f, o done; g holds sigmoid(2 a_g)
-            g[t] *= 2.0
-            g[t] -= 1.0
-            np.multiply(f[t], cs[t], out=cs[t + 1])
-            np.multiply(i[t], g[t], out=ig)
-            cs[t + 1] += ig
-            np.tanh(cs[t + 1], out=tanh_cs[t])
-            np.multiply(o[t], tanh_cs[t], out=hs[t + 1])
+    for t in range(T):
+        a = gates[t]
+        np.matmul(hs[t], Wh_fused, out=rec)
+        a += rec
+        np.tanh(a, out=a)
+        a *= half
+        a += shift
+        np.multiply(f[t], cs[t], out=cs[t + 1])
+        np.multiply(i[t], g[t], out=ig)
+        cs[t + 1] += ig
+        np.tanh(cs[t + 1], out=tanh_cs[t])
+        np.multiply(o[t], tanh_cs[t], out=hs[t + 1])
     check_finite(hs[T], x=x, h0=h0, c0=c0, Wx=Wx, Wh=Wh, b=b)
     return hs[1:].transpose(1, 0, 2), (x1, Wx, Wh, gates, hs, cs, tanh_cs)
 
@@ -153,33 +154,33 @@ def lstm_forward(x, h0, Wx, Wh, b, c0=None):
 _CHUNK_BYTES = 1 << 18  # gates of the time steps the backward prepares at once
 
 
-def _local_factors(gates, c_prev, tanh_c):
+def _local_factors(gates, c_prev, tanh_c, K, Ko, Kc, ds):
     """The factors of the backward that do not depend on the upstream gradient.
 
-    gates (C, N, 4H) of C steps in the fused order i, f, o, g. Returns K (C, N, 3, H) and
+    gates (C, N, 4H) of C steps in the fused order i, f, o, g. Writes K (C, N, 3, H) and
     Ko, Kc (C, N, H) such that, with dh the gradient reaching h_t and dc_next the
     gradient reaching c_t from step t + 1,
 
         dc = dc_next + dh * Kc           Kc = o (1 - tanh(c)^2)
         da_o = dh * Ko                   Ko = tanh(c) o (1 - o)
         da_i, da_f, da_g = dc * K        K = g i (1 - i), c_prev f (1 - f), i (1 - g^2)
+
+    ``ds`` (C, N, 4H) is scratch space.
     """
     H = c_prev.shape[-1]
     i, _, o, g = (gates[..., k * H : (k + 1) * H] for k in range(4))
-    ds = np.subtract(1.0, gates[..., : 3 * H])
-    ds *= gates[..., : 3 * H]  # sigmoid'(a) = s (1 - s) for i, f, o
-    K = np.empty(c_prev.shape[:-1] + (3, H), dtype=gates.dtype)
+    np.subtract(1.0, gates, out=ds)
+    ds *= gates  # sigmoid'(a) = s (1 - s) for i, f, o, over whole rows (the g block is unused)
     np.multiply(ds[..., :H], g, out=K[..., 0, :])
     np.multiply(ds[..., H : 2 * H], c_prev, out=K[..., 1, :])
     dg = K[..., 2, :]
     np.multiply(g, g, out=dg)
     np.subtract(1.0, dg, out=dg)
     dg *= i
-    Ko = np.multiply(ds[..., 2 * H :], tanh_c)
-    Kc = np.multiply(tanh_c, tanh_c)
+    np.multiply(ds[..., 2 * H : 3 * H], tanh_c, out=Ko)
+    np.multiply(tanh_c, tanh_c, out=Kc)
     np.subtract(1.0, Kc, out=Kc)
     Kc *= o
-    return K, Ko, Kc
 
 
 def lstm_backward(dh, cache):
@@ -197,16 +198,19 @@ def lstm_backward(dh, cache):
     dh = Shapes(gates.dtype, N=N, T=T, H=H).array("dh", dh, "N T H")
     dtype = gates.dtype
     f = gates[:, :, H : 2 * H]
+    WhT = np.ascontiguousarray(Wh.T)  # a transposed view would make every step's product slower
     da = np.empty((T, N, 4 * H), dtype=dtype)  # public order i, f, g, o
     da4 = da.reshape(T, N, 4, H)
     dh_next = np.zeros((N, H), dtype=dtype)  # gradient reaching h_t from step t + 1
     dc_next = np.zeros((N, H), dtype=dtype)  # gradient reaching c_t from step t + 1
     dh_t = np.empty((N, H), dtype=dtype)
     dc = np.empty((N, H), dtype=dtype)
-    chunk = max(1, _CHUNK_BYTES // (gates[0].nbytes))
+    chunk = min(T, max(1, _CHUNK_BYTES // (gates[0].nbytes)))
+    K, Ko, Kc, ds = carve(dtype, (chunk, N, 3, H), (chunk, N, H), (chunk, N, H), (chunk, N, 4 * H))
     for stop in range(T, 0, -chunk):
         start = max(0, stop - chunk)
-        K, Ko, Kc = _local_factors(gates[start:stop], cs[start:stop], tanh_cs[start:stop])
+        n = stop - start
+        _local_factors(gates[start:stop], cs[start:stop], tanh_cs[start:stop], K[:n], Ko[:n], Kc[:n], ds[:n])
         for t in range(stop - 1, start - 1, -1):
             k = t - start
             np.add(dh[:, t], dh_next, out=dh_t)
@@ -215,9 +219,9 @@ def lstm_backward(dh, cache):
             dc += dc_next
             np.multiply(K[k], dc[:, None, :], out=da4[t, :, :3])
             np.multiply(dc, f[t], out=dc_next)
-            np.matmul(da[t], Wh.T, out=dh_next)
+            np.matmul(da[t], WhT, out=dh_next)
     da2 = da.reshape(T * N, 4 * H)
-    dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)
+    dx = (da2 @ np.ascontiguousarray(Wx.T)).reshape(T, N, D).transpose(1, 0, 2)
     dWxb = x1.reshape(T * N, D + 1).T @ da2  # dWx, and db from the column of ones
     dWh = hs[:-1].reshape(T * N, H).T @ da2
     return dx, dh_next, dWxb[:D], dWh, dWxb[D]
