@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["recurrent", "variants", "charlm", "grading"]
+BENCHMARKS = ["recurrent", "variants", "notebooks", "charlm", "grading"]
 
 
 def main(names):

@@ -18,7 +18,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-_times = {}  # notebook -> (seconds, limit, outcome)
+_times = {}  # notebook -> (seconds, budget, outcome)
 _caught = defaultdict(lambda: [0, 0])  # notebook -> [caught, total]
 
 
@@ -36,7 +36,7 @@ def pytest_runtest_logreport(report):
 
 def pytest_terminal_summary(terminalreporter):
     if _times:
-        lines = [f"{'notebook':<24} {'seconds':>8} {'limit':>6}  outcome"]
+        lines = [f"{'notebook':<24} {'seconds':>8} {'budget':>6}  outcome   (times beside the rest of the suite)"]
         for name in sorted(_times):
             seconds, limit, outcome = _times[name]
             lines.append(f"{name:<24} {seconds:>8.1f} {limit:>6.0f}  {outcome}")

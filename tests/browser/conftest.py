@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from notebook_tools import THREAD_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -75,9 +77,9 @@ def _jupyter_env(home, jupyter):
         path.write_text(json.dumps(settings))
     # The kernels run the notebooks' heavy cells (training, sweeps) at the size nbgrader's
     # Validate runs them: these tests are about what the browser shows, and the full-size
-    # runs are tests/test_notebooks.py's. Two threads each, as there.
+    # runs are tests/test_notebooks.py's. One thread each, as there.
     env["NBGRADER_EXECUTION"] = "validate"
-    env.update({name: "2" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
+    env.update(THREAD_ENV)
     return env
 
 
