@@ -5,11 +5,14 @@
 
 A synthetic class is built from solutions/ and course/: student k submits every
 notebook of the course, with full answers (k % 3 == 0), half of the exercises answered
-(k % 3 == 1) or the release's stubs and wrong answers (k % 3 == 2). Two identical course
-roots are graded, one by nbgrader itself (``nbgrader autograde <assignment>`` for each
-assignment, one after the other, as an instructor runs it), one by this tool
-(sandboxed, ``--workers`` kernels at once). With ``--rounds`` above 1 the two take turns,
-in alternating order, on fresh copies, and the ratio is the median of the paired ratios.
+(k % 3 == 1) or the release's stubs and wrong answers (k % 3 == 2). Identical course
+roots are graded three times: by nbgrader itself (``nbgrader autograde <assignment>`` for
+each assignment, one after the other, as an instructor runs it), once in the environment
+an instructor has by default (NumPy's BLAS free to start a thread per core) and once with
+one BLAS thread, as the tool gives each kernel, which isolates what the parallel workers
+gain; and by this tool (sandboxed, ``--workers`` kernels at once). With ``--rounds`` above
+1 the contestants take turns in rotated order on fresh copies, and each speed-up is the
+median of the paired ratios.
 
 ``--scaling`` adds, on a small sub-class: the sandbox's own cost per notebook
 (--no-sandbox against sandboxed, one worker, interleaved) and the wall time against the
@@ -100,8 +103,16 @@ def make_root(path, students, notebooks, gradebook=None):
     return path
 
 
-def _env():
-    return dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def _env(threads=None):
+    """This environment with the venv on PATH; BLAS threads left to the libraries, or pinned."""
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    if threads is not None:
+        env.update({k: str(threads) for k in THREAD_VARIABLES})
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    return env
 
 
 def run(cmd, cwd, env=None):
@@ -111,10 +122,11 @@ def run(cmd, cwd, env=None):
     return result
 
 
-def serial_nbgrader(root, notebooks):
+def serial_nbgrader(root, notebooks, threads=None):
+    env = _env(threads)
     start = time.monotonic()
     for assignment in notebooks:
-        run([str(VENV_BIN / "nbgrader"), "autograde", assignment, "--force"], cwd=root)
+        run([str(VENV_BIN / "nbgrader"), "autograde", assignment, "--force"], cwd=root, env=env)
     return time.monotonic() - start
 
 
@@ -154,37 +166,43 @@ def main(argv=None):
     notebooks = {a: [student_notebook(a, kind) for kind in ("full", "partial", "wrong")] for a in names}
     lines = ["# Grading a class: serial nbgrader against the parallel, sandboxed tool", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-             f"load average at the start {os.getloadavg()[0]:.1f} (the machine is shared: other work ran "
-             "during the measurement, so the figures are noisy; the two contestants take turns).", "",
+             f"load average at the start {os.getloadavg()[0]:.2f}.", "",
              f"Class: {args.students} students x {len(names)} notebooks ({', '.join(names)}) = "
              f"{args.students * len(names)} notebooks; answers full / half / none in turn.", ""]
-    pairs = []
+    results = []
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         tmp = Path(tmp)
         for r in range(args.rounds):
-            a = make_root(tmp / f"serial{r}", args.students, notebooks)
-            b = make_root(tmp / f"ours{r}", args.students, notebooks, gradebook=a / "gradebook.db")
-            if r % 2 == 0:
-                t_serial = serial_nbgrader(a, names)
-                t_ours = ours(b, args.workers)
-            else:
-                t_ours = ours(b, args.workers)
-                t_serial = serial_nbgrader(a, names)
-            same = scores(a) == scores(b)
-            pairs.append((t_serial, t_ours, same))
-            print(f"round {r}: serial nbgrader {t_serial:.1f} s, autograder {t_ours:.1f} s "
-                  f"({t_serial / t_ours:.2f}x), identical grades: {same}", flush=True)
-            shutil.rmtree(a)
-            shutil.rmtree(b)
-        lines += ["## Whole class", "", "| round | serial nbgrader (s) | autograder, sandboxed, "
-                  f"{args.workers} workers (s) | speed-up | identical grades |", "| ---: | ---: | ---: | ---: | --- |"]
-        for r, (s, o, same) in enumerate(pairs):
-            lines.append(f"| {r} | {s:.1f} | {o:.1f} | {s / o:.2f}x | {'yes' if same else 'NO'} |")
-        ratio = statistics.median(s / o for s, o, _ in pairs)
+            roots = {"stock": make_root(tmp / f"stock{r}", args.students, notebooks)}
+            gradebook = roots["stock"] / "gradebook.db"
+            roots["pinned"] = make_root(tmp / f"pinned{r}", args.students, notebooks, gradebook=gradebook)
+            roots["ours"] = make_root(tmp / f"ours{r}", args.students, notebooks, gradebook=gradebook)
+            contestants = {"stock": lambda: serial_nbgrader(roots["stock"], names),
+                           "pinned": lambda: serial_nbgrader(roots["pinned"], names, threads=1),
+                           "ours": lambda: ours(roots["ours"], args.workers)}
+            order = list(contestants)
+            order = order[r % 3:] + order[: r % 3]
+            t = {name: contestants[name]() for name in order}
+            same = scores(roots["stock"]) == scores(roots["pinned"]) == scores(roots["ours"])
+            results.append((t, same))
+            print(f"round {r}: serial nbgrader {t['stock']:.1f} s (one BLAS thread: {t['pinned']:.1f} s), "
+                  f"autograder {t['ours']:.1f} s ({t['stock'] / t['ours']:.2f}x, {t['pinned'] / t['ours']:.2f}x), "
+                  f"identical grades: {same}", flush=True)
+            for root in roots.values():
+                shutil.rmtree(root)
+        lines += ["## Whole class", "",
+                  "| round | serial nbgrader (s) | serial nbgrader, one BLAS thread (s) | autograder, sandboxed, "
+                  f"{args.workers} workers (s) | speed-up | speed-up against one BLAS thread | identical grades |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for r, (t, same) in enumerate(results):
+            lines.append(f"| {r} | {t['stock']:.1f} | {t['pinned']:.1f} | {t['ours']:.1f} | "
+                         f"{t['stock'] / t['ours']:.2f}x | {t['pinned'] / t['ours']:.2f}x | {'yes' if same else 'NO'} |")
         n = args.students * len(names)
-        lines += ["", f"Median speed-up: **{ratio:.2f}x**; per notebook: serial "
-                  f"{statistics.median(s for s, _, _ in pairs) / n:.2f} s, autograder "
-                  f"{statistics.median(o for _, o, _ in pairs) / n:.2f} s.", ""]
+        median = {k: statistics.median(t[k] for t, _ in results) for k in ("stock", "pinned", "ours")}
+        lines += ["", f"Median speed-up: **{statistics.median(t['stock'] / t['ours'] for t, _ in results):.2f}x** "
+                  f"against serial nbgrader as installed, **{statistics.median(t['pinned'] / t['ours'] for t, _ in results):.2f}x** "
+                  f"against serial nbgrader with one BLAS thread. Per notebook: serial {median['stock'] / n:.2f} s "
+                  f"({median['pinned'] / n:.2f} s with one thread), autograder {median['ours'] / n:.2f} s.", ""]
 
         if args.scaling:
             k = args.scaling_students
