@@ -201,9 +201,13 @@ Measured by `{command}` on {today}.
 
 Why the LSTM is the hard case: on the CPU, torch runs `nn.LSTM` in float32 through oneDNN's
 fused RNN kernel (`aten::mkldnn_rnn_layer` and its backward, as torch's profiler shows),
-while its RNN and GRU are compositions of ATen operations. rnnkit's LSTM spends about 60 %
-of its training time in matrix products as large as torch's; most of the rest is NumPy's
-`exp` over the four gates and `tanh` of the cell state, one call per time step each.
+while its RNN and GRU are compositions of ATen operations. A training step of this size
+is 1.9 GFLOP of matrix products (the input projection, 100 recurrent products forward and
+100 backward, dx, dWx, dWh); NumPy's OpenBLAS runs products of these shapes at 100-130
+GFLOP/s on one core of this machine, oneDNN and MKL at 155-170, so rnnkit's products alone
+take about 16 ms, nine tenths of torch's whole step. The rest of rnnkit's time is some 15
+NumPy calls per time step on (32, 128) blocks, where the cost of a call, not the
+arithmetic, dominates; oneDNN fuses them into one kernel.
 """
 
 
