@@ -6,6 +6,8 @@ PIP := $(PY) -m pip
 STAMP_COURSE := $(VENV)/.course-installed
 STAMP_TEST := $(VENV)/.test-installed
 PORT ?= 8888
+# Jupyter refuses to run as root without being told (a container, a fresh cloud machine).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 # The course's matrices are small: one BLAS thread is faster than several, and it keeps
 # parallel test workers from oversubscribing the cores.
 export OPENBLAS_NUM_THREADS ?= 1
@@ -28,7 +30,7 @@ $(STAMP_TEST): pyproject.toml | $(PY)
 
 ## Start JupyterLab on the student notebooks (installs into .venv first).
 course: $(STAMP_COURSE)
-	cd course && ../$(VENV)/bin/jupyter lab --port=$(PORT)
+	cd course && ../$(VENV)/bin/jupyter lab --port=$(PORT) $(ALLOW_ROOT)
 
 ## Debian packages that the sandbox and browser tests need (root only; skipped otherwise).
 system-deps:
