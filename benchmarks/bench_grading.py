@@ -32,6 +32,9 @@ from pathlib import Path
 import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+from common import THREAD_VARIABLES  # noqa: E402
+
 PYTHON = sys.executable
 VENV_BIN = Path(PYTHON).parent
 
@@ -101,9 +104,6 @@ def make_root(path, students, notebooks, gradebook=None):
              "--CourseDirectory.release_directory=release-scratch"], cwd=path, env=env)
     shutil.rmtree(path / "release-scratch", ignore_errors=True)
     return path
-
-
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 def _env(threads=None):

@@ -27,7 +27,7 @@ import statistics
 import sys
 import time
 
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 def pin_threads(n):
@@ -42,7 +42,7 @@ def pin_threads(n):
         raise RuntimeError(
             f"pin_threads must run before {' and '.join(loaded)} is imported; "
             "the thread count is read when the library loads")
-    for var in _THREAD_VARIABLES:
+    for var in THREAD_VARIABLES:
         os.environ[var] = str(int(n))
     return int(n)
 
