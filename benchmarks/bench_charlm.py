@@ -7,9 +7,10 @@ Both implementations train the same model (embedding 64 -> LSTM 256 -> affine, f
 from the same initial weights, on the same batches of Shakespeare (truncated BPTT, 64 x 64
 characters, the state carried), with Adam, clipping at global norm 5 and the same learning
 rate schedule, a linear decay from 2e-2 to 5 % of it over the time budget, driven by each
-one's own training clock (train_charlm.HYPER). They run in alternating slices of a few seconds in this one
-process, so that a change in the machine's load falls on both. Evaluation time is not
-counted: the curve is validation bits per character against seconds of training.
+one's own training clock (train_charlm.HYPER). They run in alternating slices of a few
+seconds in this one process, so that a change in the machine's load falls on both.
+Evaluation time is not counted: the curve is validation bits per character against
+seconds of training.
 
 The second part runs notebook 07 in full mode (RNNKIT_FULL=1) (its code cells, in this process) and
 records the forecasting, classification and date-translation results it prints.

@@ -87,7 +87,8 @@ def lstm_step_backward(dh_next, dc_next, cache):
 # i, f, o, g (the three sigmoids first) and the sigmoid gates' pre-activations halved, so
 # that one tanh over the whole (N, 4H) block activates every gate, since
 #     sigmoid(a) = (1 + tanh(a / 2)) / 2
-# and an affine map per column (HALF, SHIFT) turns the first 3H columns into sigmoids.
+# and a per-column affine map (``half`` and ``shift`` in the loop) turns the first 3H
+# columns into sigmoids.
 # tanh saturates instead of overflowing, so no floating-point flag is ever raised.
 _ORDER = (0, 1, 3, 2)  # internal block k holds public block _ORDER[k]
 _SCALE = (0.5, 0.5, 0.5, 1.0)

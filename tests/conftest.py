@@ -38,8 +38,8 @@ def pytest_terminal_summary(terminalreporter):
     if _times:
         lines = [f"{'notebook':<24} {'seconds':>8} {'budget':>6}  outcome   (times beside the rest of the suite)"]
         for name in sorted(_times):
-            seconds, limit, outcome = _times[name]
-            lines.append(f"{name:<24} {seconds:>8.1f} {limit:>6.0f}  {outcome}")
+            seconds, budget, outcome = _times[name]
+            lines.append(f"{name:<24} {seconds:>8.1f} {budget:>6.0f}  {outcome}")
         terminalreporter.write_sep("-", "solutions notebooks, executed top to bottom")
         for line in lines:
             terminalreporter.write_line(line)

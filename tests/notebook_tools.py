@@ -25,7 +25,6 @@ DEFAULT_TIME_LIMIT = 60.0
 CELL_TIMEOUT = 600
 
 
-
 def thread_env(n):
     """The environment variables that give NumPy's BLAS (and OpenMP, MKL, numexpr) n threads."""
     return {name: str(n) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",

@@ -2,9 +2,9 @@
 
 Each notebook runs with nbclient in a copy of its assignment folder, at full size as a
 student runs it (NBGRADER_EXECUTION unset), with one thread for the linear algebra (the
-suite's other worker has the second core). It
-fails if a cell raises or hangs, or if a graded cell (an nbgrader solution or grade cell)
-writes to stderr, which nbgrader would score zero.
+suite's other worker has the second core). It fails if a cell raises or hangs, or if a
+graded cell (an nbgrader solution or grade cell) writes to stderr, which nbgrader would
+score zero.
 
 The run times are printed at the end of the session beside each notebook's budget (60 s;
 120 s for 07-applications) and written to test-artifacts/notebook-times.txt, but they
