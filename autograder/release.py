@@ -6,8 +6,8 @@ For every ``notebooks/NN-name.py`` (all of them by default, or the assignments n
 
 1. jupytext turns the percent-format source into ``solutions/NN-name/NN-name.ipynb``,
    with no outputs, no execution counts and fixed metadata (the course's kernelspec and
-   language_info, and on each cell only nbgrader's metadata), so that the file depends on
-   the source alone;
+   language_info, as the kernel reports them, and on each cell only nbgrader's metadata),
+   so that the file depends on the source alone;
 2. nbgrader's ``generate_assignment`` turns ``solutions/NN-name/`` (the notebook and any
    data files beside it) into ``course/NN-name/``. It runs in a temporary course
    directory with a temporary gradebook, so it writes nothing outside those two folders.
@@ -36,7 +36,12 @@ SOURCE_NAME = re.compile(r"^\d\d-[a-z0-9-]+$")
 # Files that belong to a student's or a tool's session, never to a release.
 IGNORED = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 
+# The notebook metadata that JupyterLab writes from the kernel's reply when a notebook opens
+# (ipykernel's ``IPythonKernel.language_info``). A notebook that carries exactly this is not
+# marked modified by merely being opened. ``version`` is the Python of the course's reference
+# environment; a student's workspace copy carries the student's own (tools/workspace.py).
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+REFERENCE_PYTHON = "3.11.7"
 LANGUAGE_INFO = {
     "codemirror_mode": {"name": "ipython", "version": 3},
     "file_extension": ".py",
@@ -44,6 +49,7 @@ LANGUAGE_INFO = {
     "name": "python",
     "nbconvert_exporter": "python",
     "pygments_lexer": "ipython3",
+    "version": REFERENCE_PYTHON,
 }
 
 

@@ -316,7 +316,7 @@ plt.show()
 #
 # ## 6. Exercises
 #
-# Each exercise is one function. Write the body between the comments, then run the test
+# Each exercise is one function. Replace `raise NotImplementedError()` with its body, then run the test
 # cell below it. The tests compare your function with `rnnkit` on small inputs and, when
 # they differ, try to say what is wrong. More tests, hidden, run when your notebook is
 # graded: random sizes, float32 as well as float64, a single sequence ($N = 1$), a single
