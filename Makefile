@@ -6,6 +6,11 @@ PIP := $(PY) -m pip
 STAMP_COURSE := $(VENV)/.course-installed
 STAMP_TEST := $(VENV)/.test-installed
 PORT ?= 8888
+# The student's copy of the course (git-ignored), and the notebook that `make validate` checks.
+WORKSPACE ?= my-work
+NB ?=
+# More options for JupyterLab, e.g. LAB_OPTIONS=--no-browser on a machine without a browser.
+LAB_OPTIONS ?=
 # Jupyter refuses to run as root without being told (a container, a fresh cloud machine).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 # The course's matrices are small: one BLAS thread is faster than several, and it keeps
@@ -14,7 +19,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: course test test-fast release bench clean system-deps
+.PHONY: course update validate test test-fast release bench clean system-deps
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +33,19 @@ $(STAMP_TEST): pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[test]"
 	touch $(STAMP_COURSE) $@
 
-## Start JupyterLab on the student notebooks (installs into .venv first).
+## Start JupyterLab in the student's copy of the course, $(WORKSPACE)/ (installs into .venv
+## first; the first run copies course/ there, later runs never overwrite it).
 course: $(STAMP_COURSE)
-	cd course && ../$(VENV)/bin/jupyter lab --port=$(PORT) $(ALLOW_ROOT)
+	$(PY) tools/workspace.py lab --workspace $(WORKSPACE) --port=$(PORT) $(ALLOW_ROOT) $(LAB_OPTIONS)
+
+## Bring a newer release (after git pull) into $(WORKSPACE)/, keeping the student's answers.
+update: $(STAMP_COURSE)
+	$(PY) tools/workspace.py update --workspace $(WORKSPACE)
+
+## Validate a notebook of $(WORKSPACE)/ as JupyterLab's Validate button does: make validate NB=01-rnn-basics
+validate: $(STAMP_COURSE)
+	@test -n "$(NB)" || { echo "say which notebook: make validate NB=01-rnn-basics" >&2; exit 2; }
+	$(PY) tools/workspace.py validate --workspace $(WORKSPACE) $(NB)
 
 ## Debian packages that the sandbox and browser tests need (root only; skipped otherwise).
 system-deps:
