@@ -11,8 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
+from nbformat.sign import NotebookNotary
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = "2026-01-31"
@@ -23,6 +25,13 @@ _spec.loader.exec_module(workspace)
 
 FIRST = "01-rnn-basics/01-rnn-basics.ipynb"
 SECOND = "02-bptt/02-bptt.ipynb"
+
+
+@pytest.fixture(autouse=True)
+def jupyter_data_dir(tmp_path, monkeypatch):
+    """Jupyter's notary (which the workspace records notebooks in) in a temporary folder."""
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter-data"))
+    monkeypatch.setattr(workspace, "_notary", [])
 
 
 @pytest.fixture
@@ -61,6 +70,7 @@ def test_first_copy_is_the_release_with_this_kernels_language_info(course, tmp_p
     ws = tmp_path / "my-work"
     actions, unchanged = workspace.update(ws, course, today=TODAY, out=lambda line: None)
     files = workspace.release_files(course)
+    notary = NotebookNotary()
     assert {str(p) for p in files} >= {FIRST, "START.md", "nbgrader_config.py"}
     assert [(what, rel) for what, rel, _ in actions] == [("new", rel) for rel in files] and unchanged == 0
     for rel in files:
@@ -70,6 +80,7 @@ def test_first_copy_is_the_release_with_this_kernels_language_info(course, tmp_p
         mine, released = read(ws / rel), read(course / rel)
         assert mine["cells"] == released["cells"], f"{rel}: the cells differ from the release"
         assert mine["metadata"]["language_info"] == workspace.kernel_language_info()
+        assert notary.check_signature(nbformat.read(str(ws / rel), as_version=4)), f"{rel} is not trusted"
     assert workspace.pending(ws, course) == [], "a fresh copy should have nothing left to update"
 
 

@@ -20,7 +20,8 @@ It prints what it did. To know what the student started from, the workspace keep
 of the release it last installed in ``.release/`` (hidden in JupyterLab).
 
 Notebooks are copied with the ``language_info`` that the student's kernel reports (the
-Python running this script is the kernel's), so that opening one does not mark it modified.
+Python running this script is the kernel's), so that opening one does not mark it modified,
+and recorded as trusted in Jupyter's notary, so that the server opens them without a warning.
 
 ``lab`` starts JupyterLab in the workspace with tools/jupyter-student/ on
 JUPYTER_CONFIG_PATH (the student's nbgrader tools, no news prompt, the start page opened
@@ -71,6 +72,22 @@ def for_this_kernel(rel, data):
     nb = json.loads(data)
     nb.setdefault("metadata", {})["language_info"] = kernel_language_info()
     return dumps_notebook(nb).encode("utf-8")
+
+
+_notary = []
+
+
+def trust(path):
+    """Record the notebook at ``path`` as trusted in Jupyter's notary, as ``jupyter trust`` does
+    and as JupyterLab does on every save: the server then opens it without a warning."""
+    try:
+        import nbformat
+        from nbformat.sign import NotebookNotary
+    except ImportError:  # not a Jupyter environment: nothing to record
+        return
+    if not _notary:
+        _notary.append(NotebookNotary())
+    _notary[0].sign(nbformat.read(str(path), as_version=4))
 
 
 def release_files(course=COURSE):
@@ -130,18 +147,18 @@ def update(workspace, course=COURSE, today=None, out=print):
         data = for_this_kernel(rel, new)
         if not target.exists():
             actions.append(("new", rel, ""))
-            _write(target, data)
+            _write(target, data, copy=True)
         elif before == new:
             unchanged += 1
         elif not started(rel, target.read_bytes(), before if before is not None else new):
             if target.read_bytes() != data:
-                _write(target, data)
+                _write(target, data, copy=True)
                 actions.append(("updated", rel, "you had not started it"))
             else:
                 unchanged += 1
         else:
             aside = beside_name(target, data, today)
-            _write(aside, data)
+            _write(aside, data, copy=True)
             actions.append(("beside", rel, str(aside.relative_to(workspace))))
         _write(pristine, new)
     if base.is_dir():
@@ -158,9 +175,11 @@ def update(workspace, course=COURSE, today=None, out=print):
     return actions, unchanged
 
 
-def _write(path, data):
+def _write(path, data, copy=False):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
+    if copy and path.suffix == ".ipynb":
+        trust(path)
 
 
 def _shown(workspace):
