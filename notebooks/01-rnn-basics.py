@@ -352,28 +352,48 @@ def sigmoid(z):
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "sigmoid_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Shapes first: the sigmoid works elementwise, so the output has the shape of the input.
-z = np.array([[-2.0, -0.5, 0.0], [0.5, 2.0, 4.0]])
-s = checks.call(sigmoid, "sigmoid", z, forbid=("sigmoid",))
-assert isinstance(s, np.ndarray), f"sigmoid should return a NumPy array, not {type(s).__name__}"
-assert s.shape == z.shape, f"sigmoid(z) should have the shape of z, {z.shape}; got {s.shape}"
-
-# Values: the whole array matches rnnkit, and sigmoid(0) is exactly 1/2.
-checks.check_sigmoid(sigmoid, z)
-s0 = checks.call(sigmoid, "sigmoid", np.array([0.0]), forbid=("sigmoid",))
-assert s0[0] == 0.5, f"sigmoid(0) should be 0.5, got {s0[0]}"
-
-# Stability: z = -1000, -100, 100, 1000 give 0 or 1 without a warning.
-checks.check_sigmoid_is_stable(sigmoid)
+# %% nbgrader={"grade": true, "grade_id": "sigmoid_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# Values (3 points): the sigmoid works elementwise, so the output has the shape of the
+# input; float64, then float32 (compared with float32's precision), and sizes of 1.
+checks.check_sigmoid(sigmoid, [[-2.0, -0.5, 0.0], [0.5, 2.0, 4.0]])
+for dtype in (np.float64, np.float32):
+    checks.check_sigmoid(sigmoid, np.linspace(-30, 30, 61), dtype=dtype)
+checks.check_sigmoid(sigmoid, [[0.3], [-1.5]])
+s0 = checks.check_sigmoid(sigmoid, [0.0])
+assert s0[0] == 0.5, f"sigmoid(0) should be exactly 0.5, got {checks.plain(s0[0], 17)}"
+print("sigmoid: the values agree with rnnkit")
 
 ### BEGIN HIDDEN TESTS
 rng_test = np.random.default_rng(101)
 for dtype in (np.float64, np.float32):
-    for shape in [(1,), (7,), (3, 5), (2, 4, 6), (1, 1)]:
+    for shape in [(1,), (7,), (3, 5), (2, 4, 6), (1, 1), (4, 1)]:
         checks.check_sigmoid(sigmoid, rng_test.normal(scale=6.0, size=shape), dtype=dtype)
     checks.check_sigmoid(sigmoid, np.linspace(-30, 30, 61), dtype=dtype)
-    checks.check_sigmoid_is_stable(sigmoid, dtype=dtype, extremes=(-1e4, -1000.0, -88.0, 88.0, 1000.0, 1e4))
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sigmoid_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Stability (1 point): z = -10000, -1000, -100, -88, 88, 100, 1000, 10000, one at a time,
+# in float64 and in float32, give 0 or 1 without a warning.
+for dtype in (np.float64, np.float32):
+    checks.check_sigmoid_is_stable(sigmoid, dtype=dtype)
+print("sigmoid: no warning at extreme inputs")
+
+### BEGIN HIDDEN TESTS
+rng_test = np.random.default_rng(102)
+for dtype in (np.float64, np.float32):
+    extremes = rng_test.choice([-1.0, 1.0], size=6) * rng_test.uniform(90.0, 5000.0, size=6)
+    checks.check_sigmoid_is_stable(sigmoid, dtype=dtype, extremes=tuple(float(v) for v in extremes))
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "sigmoid_tests_3", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# dtype and inputs (1 point): float32 in, float32 out (float64 likewise), and z unchanged.
+for shape in [(2, 3), (1,), (4, 1)]:
+    checks.check_sigmoid_keeps(sigmoid, shape=shape)
+print("sigmoid: keeps the dtype and leaves z alone")
+
+### BEGIN HIDDEN TESTS
+for seed, shape in enumerate([(5,), (3, 2, 4), (1, 1)]):
+    checks.check_sigmoid_keeps(sigmoid, shape=shape, seed=seed + 1)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -409,19 +429,17 @@ def softmax(z, axis=-1):
     return e / np.sum(e, axis=axis, keepdims=True)
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "softmax_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Shapes first: softmax keeps the shape of the scores.
-z = np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]])  # N=2 rows, K=3 classes
-p = checks.call(softmax, "softmax", z, forbid=("softmax",), hint=checks.SOFTMAX_HINT)
-assert isinstance(p, np.ndarray), f"softmax should return a NumPy array, not {type(p).__name__}"
-assert p.shape == z.shape, f"softmax(z) should have the shape of z, {z.shape}; got {p.shape}"
-
-# Values against rnnkit: rows of a matrix, then along the middle axis of a 3-D array.
-checks.check_softmax(softmax, z)
+# %% nbgrader={"grade": true, "grade_id": "softmax_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# Values (3 points) against rnnkit: rows of a matrix, a 1-D vector, a square matrix along
+# each axis, the middle axis of a 3-D array, float32, and sizes of 1 (one row, one class).
+checks.check_softmax(softmax, [[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]])
+checks.check_softmax(softmax, [3.0, 1.0, 0.2])
+checks.check_softmax(softmax, np.arange(9.0).reshape(3, 3) / 3)
+checks.check_softmax(softmax, np.arange(9.0).reshape(3, 3) / 3, axis=0)
 checks.check_softmax(softmax, np.arange(24.0).reshape(2, 3, 4) / 4, axis=1)
-
-# Stability: huge scores, and rows far apart, without a warning.
-checks.check_softmax_is_stable(softmax)
+checks.check_softmax(softmax, [[0.5, -1.0, 2.0, 0.0]], dtype=np.float32)
+checks.check_softmax(softmax, [[0.5], [-1.0]])
+print("softmax: the values agree with rnnkit")
 
 ### BEGIN HIDDEN TESTS
 rng_test = np.random.default_rng(202)
@@ -429,8 +447,31 @@ for dtype in (np.float64, np.float32):
     for shape, axis in [((1, 5), None), ((4, 1), None), ((6,), None), ((3, 7), -1), ((5, 5), None),
                         ((5, 5), 0), ((2, 3, 4), 1), ((2, 3, 4), 0), ((2, 3, 4), 2)]:
         checks.check_softmax(softmax, rng_test.normal(scale=4.0, size=shape), axis=axis, dtype=dtype)
-    checks.check_softmax(softmax, rng_test.normal(scale=300.0, size=(3, 6)), dtype=dtype)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "softmax_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Stability (1 point): huge scores, and rows far apart, in float64 and float32, without a
+# warning.
+for dtype in (np.float64, np.float32):
     checks.check_softmax_is_stable(softmax, dtype=dtype)
+print("softmax: no warning at extreme scores")
+
+### BEGIN HIDDEN TESTS
+rng_test = np.random.default_rng(203)
+for dtype in (np.float64, np.float32):
+    checks.check_softmax_is_stable(softmax, dtype=dtype, z=rng_test.normal(scale=300.0, size=(3, 6)))
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "softmax_tests_3", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# dtype and inputs (1 point): float32 in, float32 out (float64 likewise), and the scores z
+# unchanged.
+for shape in [(3, 4), (1, 5), (2, 3, 4)]:
+    checks.check_softmax_keeps(softmax, shape=shape)
+print("softmax: keeps the dtype and leaves z alone")
+
+### BEGIN HIDDEN TESTS
+for seed, shape in enumerate([(6,), (4, 1), (3, 2, 5)]):
+    checks.check_softmax_keeps(softmax, shape=shape, seed=seed + 1)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -471,28 +512,35 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     return h_next, cache
 
 # %% nbgrader={"grade": true, "grade_id": "rnn_step_forward_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Shapes first, on N=2 sequences, D=3 input features, H=4 hidden units.
-N, D, H = 2, 3, 4
-x, h_prev, Wx, Wh, b = checks.rnn_inputs(N, D, H)
-result = checks.call(rnn_step_forward, "rnn_step_forward", x, h_prev, Wx, Wh, b,
-                     forbid=("rnn_step_forward", "rnn_forward"), hint=checks.SHAPE_HINT)
-assert isinstance(result, tuple) and len(result) == 2, "rnn_step_forward should return a pair (h_next, cache)"
-h_next, cache = result
-assert isinstance(h_next, np.ndarray), f"h_next should be a NumPy array, not {type(h_next).__name__}"
-assert h_next.shape == (N, H), f"h_next should have shape (N, H) = {(N, H)}, got {h_next.shape}"
-
-# Values against rnnkit; when they differ, the message names the faulty term.
-checks.check_rnn_step_forward(rnn_step_forward, N=2, D=3, H=4)
+# Values (3 points) against rnnkit; when they differ, the message names the faulty term.
+# Sizes N=2 sequences, D=3 input features, H=4 hidden units, then each of N, D, H equal
+# to 1; float32; and large pre-activations, where tanh saturates at +-1 without a warning.
+for N, D, H in checks.STEP_SIZES:
+    checks.check_rnn_step_forward(rnn_step_forward, N, D, H)
+checks.check_rnn_step_forward(rnn_step_forward, 2, 3, 4, dtype=np.float32)
+checks.check_rnn_step_forward(rnn_step_forward, 3, 4, 5, seed=7, scale=100.0)
+print("rnn_step_forward: the values agree with rnnkit")
 
 ### BEGIN HIDDEN TESTS
 rng_test = np.random.default_rng(303)
-sizes = [(1, 1, 1), (1, 4, 3), (3, 5, 5), (4, 2, 6), (6, 3, 2)]
+sizes = [(1, 1, 1), (1, 4, 3), (3, 5, 5), (4, 2, 6), (6, 3, 2), (5, 1, 3), (4, 3, 1)]
 sizes.append(tuple(int(v) for v in rng_test.integers(1, 9, size=3)))
 for dtype in (np.float64, np.float32):
     for N, D, H in sizes:
         checks.check_rnn_step_forward(rnn_step_forward, N, D, H, dtype=dtype, seed=int(rng_test.integers(1000)))
-    # large pre-activations: tanh saturates at +-1, without a warning
-    checks.check_rnn_step_forward(rnn_step_forward, 3, 4, 5, dtype=dtype, seed=7, scale=100.0)
+    checks.check_rnn_step_forward(rnn_step_forward, 3, 4, 5, dtype=dtype, seed=8, scale=100.0)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "rnn_step_forward_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# dtype and inputs (1 point): float32 in, float32 h_next out (float64 likewise), and
+# x, h_prev, Wx, Wh, b unchanged.
+for N, D, H in checks.STEP_SIZES:
+    checks.check_rnn_step_forward_keeps(rnn_step_forward, N, D, H)
+print("rnn_step_forward: keeps the dtype and leaves its inputs alone")
+
+### BEGIN HIDDEN TESTS
+for N, D, H in [(5, 2, 3), (4, 1, 6), (1, 3, 1)]:
+    checks.check_rnn_step_forward_keeps(rnn_step_forward, N, D, H)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -538,26 +586,38 @@ def rnn_forward(x, h0, Wx, Wh, b):
     return h, cache
 
 # %% nbgrader={"grade": true, "grade_id": "rnn_forward_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Shapes first: N=2 sequences of T=3 steps, D=4 features, H=5 hidden units.
-N, T, D, H = 2, 3, 4, 5
-x, h0, Wx, Wh, b = checks.sequence_inputs(N, T, D, H)
-result = checks.call(rnn_forward, "rnn_forward", x, h0, Wx, Wh, b,
-                     forbid=("rnn_forward", "rnn_step_forward"), hint=checks.FORWARD_HINT)
-assert isinstance(result, tuple) and len(result) == 2, "rnn_forward should return a pair (h, cache)"
-h, cache = result
-checks.assert_sequence_shape(h, N, T, H)
-
-# Values against rnnkit, step by step; the message says which step goes wrong first.
-checks.check_rnn_forward(rnn_forward, N=2, T=3, D=4, H=5)
+# Values (3 points) against rnnkit, step by step; the message says which step goes wrong
+# first. Sizes N=2, T=3, D=4, H=5, then each of N, T, D, H equal to 1; float32; large
+# pre-activations. A loop that runs your rnn_step_forward correctly passes here even if
+# that step is wrong: the step's own test takes those points.
+for N, T, D, H in checks.SEQUENCE_SIZES:
+    checks.check_rnn_forward(rnn_forward, N, T, D, H, step=rnn_step_forward)
+checks.check_rnn_forward(rnn_forward, 2, 3, 4, 5, dtype=np.float32, step=rnn_step_forward)
+checks.check_rnn_forward(rnn_forward, 2, 4, 3, 5, seed=9, scale=100.0, step=rnn_step_forward)
+print("rnn_forward: the values agree with rnnkit")
 
 ### BEGIN HIDDEN TESTS
 rng_test = np.random.default_rng(404)
-sizes = [(1, 1, 3, 4), (3, 1, 2, 2), (1, 6, 2, 3), (4, 5, 3, 3), (2, 7, 5, 4), (5, 5, 2, 2)]
+sizes = [(1, 1, 3, 4), (3, 1, 2, 2), (1, 6, 2, 3), (4, 5, 3, 3), (2, 7, 5, 4), (5, 5, 2, 2), (4, 3, 1, 3),
+         (3, 4, 2, 1)]
 sizes.append(tuple(int(v) for v in rng_test.integers(1, 8, size=4)))
 for dtype in (np.float64, np.float32):
     for N, T, D, H in sizes:
-        checks.check_rnn_forward(rnn_forward, N, T, D, H, dtype=dtype, seed=int(rng_test.integers(1000)))
-    checks.check_rnn_forward(rnn_forward, 2, 4, 3, 5, dtype=dtype, seed=9, scale=100.0)
+        checks.check_rnn_forward(rnn_forward, N, T, D, H, dtype=dtype, seed=int(rng_test.integers(1000)),
+                                 step=rnn_step_forward)
+    checks.check_rnn_forward(rnn_forward, 2, 4, 3, 5, dtype=dtype, seed=10, scale=100.0, step=rnn_step_forward)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "rnn_forward_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# dtype and inputs (1 point): float32 in, float32 h out (float64 likewise), and x, h0, Wx,
+# Wh, b unchanged.
+for N, T, D, H in checks.SEQUENCE_SIZES:
+    checks.check_rnn_forward_keeps(rnn_forward, N, T, D, H, step=rnn_step_forward)
+print("rnn_forward: keeps the dtype and leaves its inputs alone")
+
+### BEGIN HIDDEN TESTS
+for N, T, D, H in [(4, 5, 3, 2), (2, 6, 1, 3), (1, 2, 4, 1)]:
+    checks.check_rnn_forward_keeps(rnn_forward, N, T, D, H, step=rnn_step_forward)
 ### END HIDDEN TESTS
 
 # %% [markdown]

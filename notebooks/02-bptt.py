@@ -145,7 +145,10 @@ print("cache entries:", [np.shape(c) for c in cache_demo], "= x, h_prev, Wx, Wh,
 # %% [markdown]
 # ### Exercise 1: `rnn_step_backward`
 #
-# Write the backward pass of one step from the formulas above.
+# Write the backward pass of one step from the formulas above. The tests grade three
+# things, each visible in the test cells below before you submit: the values (most of the
+# points), the dtype (float32 in, float32 out), and the inputs left as they were: compute
+# `da` into a new array, since `dh_next *= ...` would change the caller's gradient.
 
 # %% nbgrader={"grade": false, "grade_id": "rnn_step_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def rnn_step_backward(dh_next, cache):
@@ -167,23 +170,32 @@ def rnn_step_backward(dh_next, cache):
 
 
 # %% nbgrader={"grade": true, "grade_id": "rnn_step_backward_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Shapes first: N=3, D=4, H=5 differ, so a transposed product shows up as a wrong shape.
-N, D, H = 3, 4, 5
-x, h_prev, Wx, Wh, b = checks.random_rnn(N, 1, D, H)
-_, cache = rnnkit.rnn_step_forward(x[:, 0], np.tanh(h_prev), Wx, Wh, b)
-grads = rnn_step_backward(np.ones((N, H)), cache)
-checks.assert_grad_shapes("rnn_step_backward", grads,
-                          {"dx": (N, D), "dh_prev": (N, H), "dWx": (D, H), "dWh": (H, H), "db": (H,)})
-
-# Values against rnnkit on small fixed inputs; a mismatch names the likely mistake.
-checks.check_rnn_step_backward(rnn_step_backward, N=3, D=4, H=5)
+# Values (3 points) against rnnkit, the cache made by rnnkit.rnn_step_forward; a mismatch
+# names the likely mistake. N=3, D=4, H=5 differ, so a transposed product shows up as a
+# wrong shape; then each of N, D, H equal to 1, float32, and a saturated tanh.
+for N, D, H in checks.STEP_SIZES:
+    checks.check_rnn_step_backward(rnn_step_backward, N, D, H)
+checks.check_rnn_step_backward(rnn_step_backward, 3, 4, 5, dtype=np.float32)
+checks.check_rnn_step_backward(rnn_step_backward, 4, 3, 5, seed=7, scale=30.0)
 print("rnn_step_backward: shapes and values agree with rnnkit")
+
 ### BEGIN HIDDEN TESTS
-for seed, (n, d, hh) in enumerate([(1, 2, 3), (7, 5, 2), (2, 1, 6)]):
+for seed, (n, d, hh) in enumerate([(1, 2, 3), (7, 5, 2), (2, 1, 6), (4, 3, 1), (1, 1, 1)]):
     for dtype in (np.float64, np.float32):
-        checks.check_rnn_step_backward(rnn_step_backward, n, d, hh, dtype=dtype, seed=seed)
-checks.check_rnn_step_backward(rnn_step_backward, 4, 3, 5, seed=7, scale=30.0)  # saturated tanh
+        checks.check_rnn_step_backward(rnn_step_backward, n, d, hh, dtype=dtype, seed=seed + 10)
 checks.check_rnn_step_backward(rnn_step_backward, 4, 3, 5, dtype=np.float32, seed=8, scale=30.0)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "rnn_step_backward_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# dtype and inputs (1 point): float32 in, five float32 gradients out (float64 likewise),
+# and neither dh_next nor the cache changed.
+for N, D, H in checks.STEP_SIZES:
+    checks.check_rnn_step_backward_keeps(rnn_step_backward, N, D, H)
+print("rnn_step_backward: keeps the dtype and leaves its inputs alone")
+
+### BEGIN HIDDEN TESTS
+for N, D, H in [(6, 2, 3), (2, 5, 1)]:
+    checks.check_rnn_step_backward_keeps(rnn_step_backward, N, D, H)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -224,6 +236,11 @@ def rnn_forward(x, h0, Wx, Wh, b):
 # After step 0 the carried gradient is `dh0`, the gradient with respect to the initial state.
 #
 # ### Exercise 2: `rnn_backward`
+#
+# Call your `rnn_step_backward` for each step. The cache is used once, by this call, so you
+# may take it apart as you go (`cache.pop()` works); `dh` belongs to the caller and must
+# stay as it is. Create the running totals with the dtype of `dh` (`np.zeros_like`), so
+# that float32 stays float32.
 
 # %% nbgrader={"grade": false, "grade_id": "rnn_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def rnn_backward(dh, cache):
@@ -252,27 +269,36 @@ def rnn_backward(dh, cache):
 
 
 # %% nbgrader={"grade": true, "grade_id": "rnn_backward_tests", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-# Shapes first, with N=3, T=4, D=5, H=6.
-N, T, D, H = 3, 4, 5, 6
-x, h0, Wx, Wh, b = checks.random_rnn(N, T, D, H)
-h, cache = rnn_forward(x, h0, Wx, Wh, b)
-grads = rnn_backward(np.ones((N, T, H)), cache)
-checks.assert_grad_shapes("rnn_backward", grads,
-                          {"dx": (N, T, D), "dh0": (N, H), "dWx": (D, H), "dWh": (H, H), "db": (H,)})
-
-# Values against rnnkit: first with dh zero except at the last step (the gradient must
-# travel back to every earlier step), then zero except at step 0 (it must not travel
-# forwards), then a full dh.
-checks.check_rnn_backward(rnn_backward, rnn_forward, N=3, T=4, D=5, H=6)
+# Values (4 points) against rnnkit, the cache being the list of rnnkit's step caches, as
+# rnn_forward above makes it (each call gets a fresh one). On a mismatch the tests try dh
+# zero except at the last step (the gradient must travel back to every earlier step) and
+# zero except at step 0 (it must not travel forwards). Sizes N=3, T=4, D=5, H=6, then
+# each of N, T, D, H equal to 1; float32; a saturated tanh. A loop that runs your
+# rnn_step_backward correctly passes even if that step is wrong: its own test takes those points.
+for N, T, D, H in checks.SEQUENCE_SIZES:
+    checks.check_rnn_backward(rnn_backward, N, T, D, H, step=rnn_step_backward)
+checks.check_rnn_backward(rnn_backward, 3, 4, 5, 6, dtype=np.float32, step=rnn_step_backward)
+checks.check_rnn_backward(rnn_backward, 3, 5, 4, 6, seed=11, scale=25.0, step=rnn_step_backward)
 print("rnn_backward: shapes and values agree with rnnkit")
+
 ### BEGIN HIDDEN TESTS
-for seed, (n, t, d, hh) in enumerate([(1, 1, 2, 3), (2, 7, 3, 4), (5, 3, 1, 2), (1, 9, 4, 4)]):
+for seed, (n, t, d, hh) in enumerate([(1, 1, 2, 3), (2, 7, 3, 4), (5, 3, 1, 2), (1, 9, 4, 4), (4, 3, 2, 1)]):
     for dtype in (np.float64, np.float32):
-        checks.check_rnn_backward(rnn_backward, rnn_forward, n, t, d, hh, dtype=dtype, seed=seed)
-checks.check_rnn_backward(rnn_backward, rnn_forward, 3, 5, 4, 6, seed=11, scale=25.0)
-checks.check_rnn_backward(rnn_backward, rnn_forward, 3, 5, 4, 6, dtype=np.float32, seed=12, scale=25.0)
+        checks.check_rnn_backward(rnn_backward, n, t, d, hh, dtype=dtype, seed=seed + 20, step=rnn_step_backward)
+checks.check_rnn_backward(rnn_backward, 3, 5, 4, 6, dtype=np.float32, seed=12, scale=25.0, step=rnn_step_backward)
 ### END HIDDEN TESTS
 
+# %% nbgrader={"grade": true, "grade_id": "rnn_backward_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# dtype and inputs (1 point): float32 in, five float32 gradients out (float64 likewise),
+# and dh unchanged. The cache is yours to use up.
+for N, T, D, H in checks.SEQUENCE_SIZES:
+    checks.check_rnn_backward_keeps(rnn_backward, N, T, D, H, step=rnn_step_backward)
+print("rnn_backward: keeps the dtype and leaves dh alone")
+
+### BEGIN HIDDEN TESTS
+for N, T, D, H in [(2, 6, 3, 4), (4, 2, 1, 3)]:
+    checks.check_rnn_backward_keeps(rnn_backward, N, T, D, H, step=rnn_step_backward)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Watching the gradient travel back
@@ -386,11 +412,13 @@ def gradient_check_rnn(forward, backward, x, h0, Wx, Wh, b, dh):
 # %% nbgrader={"grade": true, "grade_id": "gradient_check_rnn_tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 # Your check is run on a correct backward (every error must be tiny) and on five broken
 # ones, each with one gradient 5% too large (that input's error must be large, the others
-# tiny, and the values must be those of rnnkit.rel_error).
-checks.check_gradient_check(gradient_check_rnn, rnn_forward)
+# tiny, and the values must be those of rnnkit.rel_error). The forward pass is the
+# rnn_forward above.
+checks.check_gradient_check(gradient_check_rnn)
 print("gradient_check_rnn: passes a correct backward and catches each broken gradient")
+
 ### BEGIN HIDDEN TESTS
-checks.check_gradient_check(gradient_check_rnn, rnn_forward, seed=5)
+checks.check_gradient_check(gradient_check_rnn, seed=5)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -408,10 +436,11 @@ except NotImplementedError:
     print("write rnn_backward and gradient_check_rnn above, then run this cell again")
 
 # %% nbgrader={"grade": true, "grade_id": "gradient_check_rnn_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-# Your gradient check, run on your rnn_backward, must report errors below 1e-6 for all five inputs.
-errors = checks.check_own_gradients(gradient_check_rnn, rnn_forward, rnn_backward, threshold=1e-6)
-print("your rnn_backward passes your own gradient check; worst error",
-      f"{max(errors.values()):.1e}")
+# Your gradient check, run on your rnn_backward, must report what a correct check reports:
+# errors below 1e-6 where rnn_backward is right, the true error where it is not (a wrong
+# rnn_backward costs its own test, not this one).
+errors = checks.check_own_gradients(gradient_check_rnn, rnn_backward)
+print("your check reports, on your rnn_backward:", ", ".join(f"{k} {v:.1e}" for k, v in errors.items()))
 
 # %% [markdown]
 # ## 5. A loss over a sequence
@@ -447,6 +476,11 @@ print("loss with the padding masked:   ", rnnkit.temporal_softmax_loss(scores_de
 
 # %% [markdown]
 # ### Exercise 4: `temporal_softmax_loss`
+#
+# Three requirements, each with its own test cell: the values of `loss` and `dscores`;
+# no warning for scores in the thousands (shift by each row's maximum, and take the log
+# of probabilities as above, never `np.log` of a softmax); and `dscores` with the dtype
+# of `scores`, the inputs left unchanged.
 
 # %% nbgrader={"grade": false, "grade_id": "temporal_softmax_loss", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def temporal_softmax_loss(scores, y, mask=None):
@@ -478,28 +512,52 @@ def temporal_softmax_loss(scores, y, mask=None):
 
 
 # %% nbgrader={"grade": true, "grade_id": "temporal_softmax_loss_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Shapes first.
-loss, dscores = temporal_softmax_loss(np.zeros((2, 3, 4)), np.zeros((2, 3), dtype=int))
-if np.ndim(loss) != 0:
-    raise AssertionError(f"loss should be one number, but it has shape {np.shape(loss)}")
-rnnkit.testing.assert_shape(dscores, (2, 3, 4), "dscores")
-
-# Values against rnnkit on a small fixed batch, without and with a mask.
-checks.check_temporal_softmax_loss(temporal_softmax_loss, N=2, T=3, V=4, use_mask=False)
-checks.check_temporal_softmax_loss(temporal_softmax_loss, N=2, T=3, V=4, use_mask=True)
+# Values (3 points) against rnnkit, without and with a mask: N=2, T=3, V=4, then one
+# position, N=1, T=1, one class, and float32.
+for N, T, V in checks.LOSS_SIZES:
+    for use_mask in (False, True):
+        checks.check_temporal_softmax_loss(temporal_softmax_loss, N, T, V, use_mask=use_mask)
+checks.check_temporal_softmax_loss(temporal_softmax_loss, 2, 3, 4, dtype=np.float32)
 # Uniform scores over 4 classes: every position costs log(4) nats.
-if not np.isclose(float(loss), np.log(4)):
-    raise AssertionError(f"with all scores equal the loss should be log(4) = {np.log(4):.6f}, got {float(loss):.6f}")
+loss, dscores, _ = checks.run_loss(temporal_softmax_loss, (np.zeros((2, 3, 4)), np.zeros((2, 3), dtype=int)),
+                                   np.float64)
+if not np.isclose(loss, np.log(4)):
+    raise AssertionError(f"with all scores equal the loss should be log(4) = {np.log(4):.6f}, got {loss:.6f}")
 print("temporal_softmax_loss: agrees with rnnkit, with and without a mask")
+
 ### BEGIN HIDDEN TESTS
-for seed, (n, t, v) in enumerate([(1, 1, 2), (5, 7, 3), (3, 2, 9), (1, 6, 5)]):
+for seed, (n, t, v) in enumerate([(1, 1, 2), (5, 7, 3), (3, 2, 9), (1, 6, 5), (4, 1, 2)]):
     for dtype in (np.float64, np.float32):
         for use_mask in (False, True):
             checks.check_temporal_softmax_loss(temporal_softmax_loss, n, t, v, dtype=dtype,
-                                               seed=seed, use_mask=use_mask)
-checks.check_temporal_softmax_loss(temporal_softmax_loss, 4, 5, 6, seed=9, scale=50.0)
+                                               seed=seed + 30, use_mask=use_mask)
+checks.check_temporal_softmax_loss(temporal_softmax_loss, 4, 5, 6, seed=9, scale=5.0)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "temporal_softmax_loss_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Stability (1 point): scores of size 2000, with a true class 4000 below the best, in
+# float64 and float32: no overflow, no log of 0, no warning.
 for dtype in (np.float64, np.float32):
     checks.check_softmax_loss_stability(temporal_softmax_loss, dtype=dtype)
+print("temporal_softmax_loss: no warning at extreme scores")
+
+### BEGIN HIDDEN TESTS
+rng_test = np.random.default_rng(505)
+for dtype in (np.float64, np.float32):
+    big = rng_test.normal(scale=800.0, size=(2, 3, 4))
+    checks.check_softmax_loss_stability(temporal_softmax_loss, dtype=dtype, scores=big,
+                                        y=big.argmin(axis=-1))
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "temporal_softmax_loss_tests_3", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# dtype and inputs (1 point): float32 scores give float32 dscores (float64 likewise), and
+# scores, y and mask unchanged.
+checks.check_temporal_softmax_loss_keeps(temporal_softmax_loss)
+checks.check_temporal_softmax_loss_keeps(temporal_softmax_loss, 3, 1, 2)
+print("temporal_softmax_loss: keeps the dtype and leaves its inputs alone")
+
+### BEGIN HIDDEN TESTS
+checks.check_temporal_softmax_loss_keeps(temporal_softmax_loss, 4, 5, 3)
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -122,22 +122,38 @@ def gradient_norm_by_lag(x, h0, Wx, Wh, b, dh_last):
 
 
 # %% nbgrader={"grade": true, "grade_id": "gradient_norm_by_lag_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Shape first (one norm per hidden state, N=3, T=6, D=4, H=5), then values against a
-# reference built on rnnkit's step backward; a mismatch names the likely mistake.
-checks.check_gradient_norm_by_lag(gradient_norm_by_lag, N=3, T=6, D=4, H=5)
+# Values (3 points): one norm per hidden state, against a reference built on rnnkit's step
+# backward; a mismatch names the likely mistake. N=3, T=6, D=4, H=5, then each of N, T, D,
+# H equal to 1, float32, and saturated and large pre-activations.
+for N, T, D, H in checks.LAG_SIZES:
+    checks.check_gradient_norm_by_lag(gradient_norm_by_lag, N, T, D, H)
+checks.check_gradient_norm_by_lag(gradient_norm_by_lag, 3, 6, 4, 5, dtype=np.float32)
+checks.check_gradient_norm_by_lag(gradient_norm_by_lag, 3, 10, 4, 6, seed=9, scale=20.0)  # saturated
 # A case to check by hand: at lag 0 the gradient is dh_last itself.
 x, h0, Wx, Wh, b = random_rnn(3, 6, 4, 5)
 norms = gradient_norm_by_lag(x, h0, Wx, Wh, b, np.ones((3, 5)))
 if not np.isclose(norms[0], np.sqrt(15)):
     raise AssertionError(f"norms[0] should be the norm of dh_last = ones((3, 5)), sqrt(15) = {np.sqrt(15):.6f}, "
-                         f"got {norms[0]:.6f}")
+                         f"got {float(norms[0]):.6f}")
 print("gradient_norm_by_lag agrees with the reference")
+
 ### BEGIN HIDDEN TESTS
-for seed, (n, t, d, hh) in enumerate([(1, 1, 2, 3), (4, 12, 3, 6), (2, 30, 5, 8), (1, 5, 1, 1)]):
+for seed, (n, t, d, hh) in enumerate([(1, 1, 2, 3), (4, 12, 3, 6), (2, 30, 5, 8), (1, 5, 1, 1), (5, 3, 1, 2)]):
     for dtype in (np.float64, np.float32):
-        checks.check_gradient_norm_by_lag(gradient_norm_by_lag, n, t, d, hh, dtype=dtype, seed=seed)
-checks.check_gradient_norm_by_lag(gradient_norm_by_lag, 3, 10, 4, 6, seed=9, scale=20.0)  # saturated
+        checks.check_gradient_norm_by_lag(gradient_norm_by_lag, n, t, d, hh, dtype=dtype, seed=seed + 20)
 checks.check_gradient_norm_by_lag(gradient_norm_by_lag, 3, 10, 4, 6, seed=10, scale=3.0)
+checks.check_gradient_norm_by_lag(gradient_norm_by_lag, 3, 10, 4, 6, dtype=np.float32, seed=11, scale=20.0)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "gradient_norm_by_lag_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Inputs (1 point): x, h0, Wx, Wh, b and dh_last unchanged, in float64 and float32.
+for N, T, D, H in checks.LAG_SIZES:
+    checks.check_gradient_norm_by_lag_keeps(gradient_norm_by_lag, N, T, D, H)
+print("gradient_norm_by_lag leaves its inputs alone")
+
+### BEGIN HIDDEN TESTS
+for N, T, D, H in [(2, 7, 3, 4), (4, 2, 1, 3)]:
+    checks.check_gradient_norm_by_lag_keeps(gradient_norm_by_lag, N, T, D, H)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -522,28 +538,43 @@ def clip_grad_norm(grads, max_norm):
 
 
 # %% nbgrader={"grade": true, "grade_id": "clip_grad_norm_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# Against rnnkit on three arrays of different shapes: below the threshold nothing
-# changes; above it every array is scaled in place. A mismatch names the likely mistake.
-checks.check_clip_grad_norm(clip_grad_norm, max_norm=100.0)
-checks.check_clip_grad_norm(clip_grad_norm, max_norm=1.0)
+# Values (3 points) against rnnkit on three arrays of different shapes, in float64 and
+# float32: below the threshold nothing changes; above it every array is scaled in place
+# (the arrays you were given must hold the clipped values), keeping its dtype. Then one
+# array of one entry, and tiny gradients. A mismatch names the likely mistake.
+for dtype in (np.float64, np.float32):
+    checks.check_clip_grad_norm(clip_grad_norm, max_norm=100.0, dtype=dtype)
+    checks.check_clip_grad_norm(clip_grad_norm, max_norm=1.0, dtype=dtype)
+checks.check_clip_grad_norm(clip_grad_norm, 1.0, {"only": (1, 1)}, seed=4, scale=5.0)
+checks.check_clip_grad_norm(clip_grad_norm, 2.0, {"Wh": (4, 4)}, seed=5, scale=1e-3)
 # A case to check by hand: the global norm of {W: [[3, 0]], b: [4]} is 5.
 grads = {"W": np.array([[3.0, 0.0]]), "b": np.array([4.0])}
-W, b = grads["W"], grads["b"]
 total = clip_grad_norm(grads, 1.0)
 if total is None or not np.isclose(float(total), 5.0):
     raise AssertionError(f"clip_grad_norm should return the global norm before clipping, 5.0, got {total}")
-rnnkit.testing.assert_close(W, [[0.6, 0.0]], "grads['W'] after clipping to norm 1", hint="expected 3 * 1/5")
-rnnkit.testing.assert_close(b, [0.8], "grads['b'] after clipping to norm 1", hint="expected 4 * 1/5")
+rnnkit.testing.assert_close(grads["W"], [[0.6, 0.0]], "grads['W'] after clipping to norm 1", hint="expected 3 * 1/5")
+rnnkit.testing.assert_close(grads["b"], [0.8], "grads['b'] after clipping to norm 1", hint="expected 4 * 1/5")
 print("clip_grad_norm agrees with rnnkit")
+
 ### BEGIN HIDDEN TESTS
 for seed, max_norm in enumerate([0.5, 3.0, 1e-3]):
     for dtype in (np.float64, np.float32):
         sizes = {"a": (1 + seed, 3), "b": (2, 2, 2), "c": (5,)}
-        checks.check_clip_grad_norm(clip_grad_norm, max_norm, sizes, dtype=dtype, seed=seed, scale=10.0)
-checks.check_clip_grad_norm(clip_grad_norm, 1.0, {"only": (1, 1)}, seed=4)
-checks.check_clip_grad_norm(clip_grad_norm, 2.0, {"Wh": (4, 4)}, seed=5, scale=1e-3)
-checks.check_clip_grad_norm(clip_grad_norm, 1.0, grads={"W": np.array([1.0, np.inf]), "b": np.array([2.0])})
-checks.check_clip_grad_norm(clip_grad_norm, 1.0, grads={"W": np.array([np.nan, 1.0]), "b": np.array([2.0])})
+        checks.check_clip_grad_norm(clip_grad_norm, max_norm, sizes, dtype=dtype, seed=seed + 10, scale=10.0)
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "clip_grad_norm_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Gradients that hold inf or NaN (1 point): the global norm is not finite; it is returned,
+# the gradients are left unchanged, and nothing warns. float64 and float32.
+for dtype in (np.float64, np.float32):
+    checks.check_clip_grad_norm(clip_grad_norm, 1.0, grads={"W": np.array([1.0, np.inf], dtype), "b": np.array([2.0], dtype)})
+    checks.check_clip_grad_norm(clip_grad_norm, 1.0, grads={"W": np.array([np.nan, 1.0], dtype), "b": np.array([2.0], dtype)})
+print("clip_grad_norm leaves non-finite gradients alone")
+
+### BEGIN HIDDEN TESTS
+for dtype in (np.float64, np.float32):
+    checks.check_clip_grad_norm(clip_grad_norm, 3.0, grads={"Wx": np.array([[-np.inf, 2.0], [1.0, 0.5]], dtype),
+                                                           "Wh": np.ones((2, 2), dtype), "b": np.zeros(2, dtype)})
 ### END HIDDEN TESTS
 
 # %% [markdown]

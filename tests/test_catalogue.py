@@ -7,36 +7,22 @@ solution cell, followed by the exercise's grade cells (the grade cells between t
 solution cell and the next one, hidden tests included): one of them must raise, and the
 message must match the mistake's ``message`` (re.search, case-insensitive). The correct
 solution must pass the same cells without a warning, and every exercise needs at least
-five mistakes.
+five mistakes. The harness that runs the notebook and its grade cells is
+tests/catalogue/harness.py, shared with tests/test_fairness.py.
 
 Run the tests of one notebook with ``pytest tests/test_catalogue.py -k 01-rnn-basics``;
 the summary at the end counts the mistakes caught per notebook.
 """
-import contextlib
-import importlib
-import os
-import pkgutil
 import re
-import warnings
 
 import pytest
 
-import catalogue
+from catalogue.harness import Executed, load
 from notebook_tools import copy_assignment, exercises, notebook_ids, read, solution_path
 
 MIN_MISTAKES = 5
 
-
-def _load_catalogues():
-    """notebook id -> list of Mistake, from every module of tests/catalogue/."""
-    out = {}
-    for info in pkgutil.iter_modules(catalogue.__path__):
-        module = importlib.import_module(f"catalogue.{info.name}")
-        out.setdefault(module.NOTEBOOK, []).extend(module.CATALOGUE)
-    return out
-
-
-CATALOGUES = _load_catalogues()
+CATALOGUES = load("CATALOGUE")
 NAMES = notebook_ids()
 
 
@@ -51,84 +37,6 @@ EXERCISES = {name: _exercises(name) for name in NAMES}
 def _group(name):
     # One worker executes a notebook and runs all of its mistakes.
     return pytest.mark.xdist_group(f"catalogue-{name}")
-
-
-# ---------------------------------------------------------------------------------------
-# executing a notebook once, in process
-
-
-class Executed:
-    """A solutions notebook run top to bottom; ``namespace`` is what its cells defined."""
-
-    def __init__(self, name, workdir):
-        from IPython.core.interactiveshell import InteractiveShell
-
-        self.name, self.workdir = name, workdir
-        self.exercises = {ex.grade_id: ex for ex in _exercises(name)}
-        self.shell = InteractiveShell.instance()
-        self.shell.reset(new_session=False)
-        with self.context():
-            for index, cell in enumerate(read(solution_path(name)).cells):
-                if cell.cell_type != "code":
-                    continue
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    result = self.shell.run_cell(cell.source, store_history=False)
-                self._close_figures()
-                if not result.success:
-                    error = result.error_before_exec or result.error_in_exec
-                    raise RuntimeError(f"{name}: cell {index} failed in the catalogue run: {error!r}")
-        self.namespace = dict(self.shell.user_ns)
-
-    @contextlib.contextmanager
-    def context(self):
-        """Inside the notebook's folder, as nbgrader's autograder sees it."""
-        saved = {k: os.environ.get(k) for k in ("NBGRADER_EXECUTION", "MPLBACKEND")}
-        os.environ.update(NBGRADER_EXECUTION="autograde", MPLBACKEND="Agg")
-        import matplotlib
-
-        matplotlib.use("Agg")
-        try:
-            with contextlib.chdir(self.workdir):
-                yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-
-    @staticmethod
-    def _close_figures():
-        import matplotlib.pyplot as plt
-
-        plt.close("all")
-
-    def _exec(self, source, label, namespace):
-        code = compile(self.shell.transform_cell(source), label, "exec")
-        exec(code, namespace)  # noqa: S102 (the point of the harness)
-
-    def grade(self, exercise, solution_source):
-        """Run ``solution_source`` in place of the exercise, then its grade cells.
-
-        Returns (errors, caught warnings): errors is a list of (grade_id, exception) of
-        the grade cells that raised.
-        """
-        ex = self.exercises[exercise]
-        namespace = dict(self.namespace)
-        errors = []
-        with self.context(), warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            self._exec(solution_source, f"<solution cell {exercise}>", namespace)
-            for index, cell in ex.tests:
-                grade_id = cell.metadata["nbgrader"]["grade_id"]
-                try:
-                    self._exec(cell.source, f"<grade cell {grade_id}>", namespace)
-                except Exception as exc:  # noqa: BLE001 (any failure of a test cell counts)
-                    errors.append((grade_id, exc))
-                finally:
-                    self._close_figures()
-        return errors, list(caught)
 
 
 _RUNS = {}

@@ -7,6 +7,14 @@ have produced, so that the message names the mistake. Sequence checks also feed 
 upstream gradient that is zero at every time step but one, which tells whether the
 gradient travels backwards in time, forwards, or not at all.
 
+Each exercise is graded by requirement, one grade cell each (CONTRIBUTING.md): its values
+(``check_<function>``), its stability at extreme inputs (the loss), and its dtype and inputs
+(``check_<function>_keeps``). The student's function always receives copies; expected
+values come from the check's own arrays. ``check_rnn_backward`` also compares with the
+steps of the student's own rnn_step_backward, so that a loop that is right around a wrong
+step keeps its points, and every call of rnn_backward gets a cache of its own (a backward
+may take its cache apart).
+
 The first part holds the helpers that the checks of notebook 03 share.
 """
 import contextlib
@@ -16,6 +24,7 @@ import warnings
 import numpy as np
 
 import rnnkit
+from . import assert_inputs_unchanged, copies, dtype_note, invoke, plain, size_text
 from ..testing import assert_close, assert_shape, first_bad_step, forbid_reference
 
 # ---------------------------------------------------------------- shared helpers
@@ -85,13 +94,43 @@ def compare(got, expected, name, axes=None, mistakes=(), hint=None, dtype=np.flo
             "inputs (float32 in, float32 out)")
 
 
+def compare_values(got, expected, name, axes=None, mistakes=(), hint=None, dtype=np.float64):
+    """Like :func:`compare`, for the values only: the dtype has a test of its own."""
+    rtol, atol = tolerances(dtype)
+    expected = np.asarray(expected)
+    if not _same(got, expected, rtol, atol):
+        for wrong, explanation in mistakes:
+            if _same(got, wrong, rtol, atol):
+                raise AssertionError(f"{name}{dtype_note(dtype)} is wrong: {explanation}")
+        assert_shape(got, expected.shape, name)
+        assert_close(got, expected, name + dtype_note(dtype), axes=axes, hint=hint, rtol=rtol, atol=atol)
+
+
+def assert_dtypes(fn_name, got, names, dtype, excuse=None):
+    """Every array of ``got`` has ``dtype``; ``excuse(name, array)`` may accept a difference
+    that is another function's fault (it prints why and returns True)."""
+    for name, g in zip(names, got):
+        if g.dtype == np.dtype(dtype) or (excuse is not None and excuse(name, g)):
+            continue
+        raise AssertionError(
+            f"{name} from {fn_name} has dtype {g.dtype} for {np.dtype(dtype)} inputs: keep the dtype of the "
+            "inputs (float32 in, float32 out); a float64 array created along the way (np.zeros(H), "
+            "np.zeros((N, H)), .astype(float)) promotes everything it touches: create it with "
+            "dtype=dh.dtype, or np.zeros_like")
+
+
 @contextlib.contextmanager
 def spy(student_fn, name):
     """Record the calls to rnnkit's ``name`` made inside the block; yields the list of calls.
 
     Like :func:`rnnkit.testing.forbid_reference` it patches rnnkit's modules and the
-    student's globals, but lets every call through.
+    student's globals, but lets every call through. A function that the grader calls in
+    another process (it has ``remote_spy``) counts the calls there.
     """
+    if hasattr(student_fn, "remote_spy"):
+        with student_fn.remote_spy(name) as calls:
+            yield calls
+        return
     original = getattr(rnnkit, name)
     calls = []
 
@@ -159,22 +198,42 @@ def random_rnn(N, T, D, H, dtype=np.float64, seed=0, scale=0.5):
 # ---------------------------------------------------------------- rnn_step_backward
 
 STEP_GRADS = ("dx", "dh_prev", "dWx", "dWh", "db")
+FORBID_STEP_BACKWARD = ("rnn_step_backward", "rnn_backward")
+BACKWARD_WARNS = ("the backward pass of a tanh step needs no exp, log or division: da = dh_next * "
+                  "(1 - h_next**2), then five products")
+
+# Sizes the visible tests try: N, D, H all different, then each equal to 1, and all at once.
+STEP_SIZES = [(3, 4, 5), (1, 2, 3), (3, 1, 2), (3, 2, 1), (1, 1, 1)]
+SEQUENCE_SIZES = [(3, 4, 5, 6), (1, 3, 2, 3), (3, 1, 2, 3), (3, 2, 1, 2), (3, 2, 2, 1), (1, 1, 1, 1)]
+
+
+def step_case(N, D, H, dtype=np.float64, seed=0, scale=0.5):
+    """(dh_next, cache, h_next) of one step, cache and h_next from rnnkit.rnn_step_forward."""
+    x, h_prev, Wx, Wh, b = random_rnn(N, 1, D, H, dtype, seed, scale)
+    dh_next = np.random.default_rng(seed + 1).standard_normal((N, H)).astype(dtype)
+    h_next, cache = rnnkit.rnn_step_forward(x[:, 0], np.tanh(h_prev), Wx, Wh, b)
+    return dh_next, cache, h_next
+
+
+def run_step_backward(student, dh_next, cache, dtype):
+    """The student's five step gradients, on copies, with rnnkit trapped."""
+    N, H = dh_next.shape
+    result, _ = invoke(student, "rnn_step_backward", copies((dh_next, cache)), forbid=FORBID_STEP_BACKWARD,
+                       on_warning=BACKWARD_WARNS, dtype=dtype,
+                       sizes=size_text(N=N, D=cache[0].shape[1], H=H))
+    return result
 
 
 def check_rnn_step_backward(student, N=3, D=4, H=5, dtype=np.float64, seed=0, scale=0.5):
     """Compare student(dh_next, cache) with rnnkit on one step; cache from rnnkit.rnn_step_forward.
 
     The defaults make N, D and H all different, so that a transposed product shows
-    in a shape.
+    in a shape. Values only: the dtype is :func:`check_rnn_step_backward_keeps`'s.
     """
-    x, h_prev, Wx, Wh, b = random_rnn(N, 1, D, H, dtype, seed, scale)
-    x = x[:, 0]
-    h_prev = np.tanh(h_prev)
-    dh_next = np.random.default_rng(seed + 1).standard_normal((N, H)).astype(dtype)
-    h_next, cache = rnnkit.rnn_step_forward(x, h_prev, Wx, Wh, b)
+    dh_next, cache, h_next = step_case(N, D, H, dtype, seed, scale)
+    x, h_prev, Wx, Wh, _ = cache
     expected = rnnkit.rnn_step_backward(dh_next, cache)
-    got = assert_grad_shapes("rnn_step_backward", call(student, "rnn_step_backward", dh_next, cache,
-                                                       forbid=("rnn_step_backward", "rnn_backward")),
+    got = assert_grad_shapes("rnn_step_backward", run_step_backward(student, dh_next, cache, dtype),
                              dict(zip(STEP_GRADS, (e.shape for e in expected))))
 
     da = dh_next * (1 - h_next ** 2)
@@ -195,26 +254,41 @@ def check_rnn_step_backward(student, N=3, D=4, H=5, dtype=np.float64, seed=0, sc
                                  "not 1 - h_next")]
 
     names = dict(zip(STEP_GRADS, got))
-    compare(names["dx"], expected[0], "dx", "N D", dtype=dtype, mistakes=[
+    compare_values(names["dx"], expected[0], "dx", "N D", dtype=dtype, mistakes=[
         (da @ Wh.T, "it has the shape and value of dh_prev: dx = da @ Wx.T uses Wx, not Wh"),
         *usual(lambda d: d @ Wx.T)], hint="expected dx = da @ Wx.T with da = dh_next * (1 - h_next**2)")
-    compare(names["dh_prev"], expected[1], "dh_prev", "N H", dtype=dtype, mistakes=[
+    compare_values(names["dh_prev"], expected[1], "dh_prev", "N H", dtype=dtype, mistakes=[
         (da @ Wh, "Wh is not transposed: h_prev enters as h_prev @ Wh, so dh_prev = da @ Wh.T"),
         (da @ Wx.T, "it has the value of dx: dh_prev = da @ Wh.T uses Wh"),
         *usual(lambda d: d @ Wh.T)], hint="expected dh_prev = da @ Wh.T")
-    compare(names["dWx"], expected[2], "dWx", ("input feature", "hidden unit"), dtype=dtype, mistakes=[
+    compare_values(names["dWx"], expected[2], "dWx", ("input feature", "hidden unit"), dtype=dtype, mistakes=[
         (da.T @ x, "it is transposed: dWx has the shape of Wx, (D, H) = x.T @ da"),
         (h_prev.T @ da, "it uses h_prev; the input of Wx is x, so dWx = x.T @ da"),
         *usual(lambda d: x.T @ d)], hint="expected dWx = x.T @ da")
-    compare(names["dWh"], expected[3], "dWh", ("hidden unit (from)", "hidden unit (to)"), dtype=dtype, mistakes=[
+    compare_values(names["dWh"], expected[3], "dWh", ("hidden unit (from)", "hidden unit (to)"), dtype=dtype,
+                   mistakes=[
         (da.T @ h_prev, "it is transposed: the product is h_prev @ Wh, so dWh = h_prev.T @ da"),
         (h_next.T @ da, "it uses h_next; Wh multiplies the previous state, so dWh = h_prev.T @ da"),
         *usual(lambda d: h_prev.T @ d)], hint="expected dWh = h_prev.T @ da")
-    compare(names["db"], expected[4], "db", ("hidden unit",), dtype=dtype, mistakes=[
+    compare_values(names["db"], expected[4], "db", ("hidden unit",), dtype=dtype, mistakes=[
         (da, "db must be summed over the batch rows: db = da.sum(axis=0)"),
         (da.mean(axis=0), "db is averaged over the batch; the bias is added to every row, "
                           "so its gradient is the sum da.sum(axis=0)"),
         *usual(lambda d: d.sum(axis=0))], hint="expected db = da.sum(axis=0)")
+
+
+def check_rnn_step_backward_keeps(student, N=3, D=4, H=5):
+    """float32 in, five float32 gradients out (float64 likewise); dh_next and the cache unchanged."""
+    for dtype in (np.float64, np.float32):
+        dh_next, cache, _ = step_case(N, D, H, dtype, seed=4)
+        passed = copies((dh_next, cache))
+        result, _ = invoke(student, "rnn_step_backward", passed, forbid=FORBID_STEP_BACKWARD)
+        assert_inputs_unchanged("rnn_step_backward", ("dh_next", "the cache"), (dh_next, cache), passed,
+                                hint="the caller may still need dh_next, and the cache belongs to the forward "
+                                     "pass: write da = dh_next * (1 - h_next**2), not dh_next *= ...")
+        got = assert_grad_shapes("rnn_step_backward", result,
+                                 dict(zip(STEP_GRADS, ((N, D), (N, H), (D, H), (H, H), (H,)))))
+        assert_dtypes("rnn_step_backward", got, STEP_GRADS, dtype)
 
 
 # ---------------------------------------------------------------- rnn_backward
@@ -242,35 +316,96 @@ def _through_time(dh, x, h0, Wx, Wh, hs, carry=True, add_upstream=True, reverse=
             np.einsum("ntg,nth->gh", h_prev, da), da.sum(axis=(0, 1)))
 
 
-def check_rnn_backward(student, forward, N=3, T=4, D=5, H=6, dtype=np.float64, seed=0, scale=0.5):
-    """Compare student(dh, cache) with rnnkit, where cache comes from the notebook's forward.
+def rnn_forward_steps(x, h0, Wx, Wh, b):
+    """The forward pass of notebook 02: h (N, T, H) and the list of rnnkit's T step caches."""
+    N, T, _ = x.shape
+    h = np.empty((N, T, h0.shape[1]), dtype=x.dtype)
+    caches, h_t = [], h0
+    for t in range(T):
+        h_t, step_cache = rnnkit.rnn_step_forward(x[:, t], h_t, Wx, Wh, b)
+        h[:, t] = h_t
+        caches.append(step_cache)
+    return h, caches
 
-    forward(x, h0, Wx, Wh, b) -> (h, cache) is the forward pass the notebook gives.
+
+FORBID_BACKWARD = ("rnn_backward",)
+STEP_FIRST = ("your rnn_step_backward does not agree with rnnkit (its own test says how), and rnn_backward "
+              "depends on it: fix rnn_step_backward first. ")
+
+
+def _own_backward(step_fn, dh, caches):
+    """The five gradients of the loop of the notebook around the student's own rnn_step_backward
+    (None if that step fails)."""
+    N, T, H = dh.shape
+    try:
+        carry, dxs, sums = np.zeros((N, H), dh.dtype), [None] * T, None
+        for t in range(T - 1, -1, -1):
+            result, _ = invoke(step_fn, "rnn_step_backward", copies((dh[:, t] + carry, caches[t])),
+                               forbid=FORBID_STEP_BACKWARD)
+            grads = [np.asarray(g) for g in unpack(result, "rnn_step_backward", STEP_GRADS)]
+            dxs[t], carry = grads[0], grads[1]
+            sums = grads[2:] if sums is None else [s_ + g for s_, g in zip(sums, grads[2:])]
+        return (np.stack(dxs, axis=1), carry, *sums)
+    except (AssertionError, ValueError, TypeError, IndexError, NotImplementedError):
+        return None
+
+
+def _step_backward_is_right(step_fn, dh, caches):
+    expected = rnnkit.rnn_step_backward(dh[:, -1], caches[-1])
+    try:
+        result, _ = invoke(step_fn, "rnn_step_backward", copies((dh[:, -1], caches[-1])),
+                           forbid=FORBID_STEP_BACKWARD)
+        got = unpack(result, "rnn_step_backward", STEP_GRADS)
+    except (AssertionError, NotImplementedError):
+        return False
+    rtol, atol = tolerances(dh.dtype)
+    return all(_same(np.asarray(g), e, rtol, atol) for g, e in zip(got, expected))
+
+
+def check_rnn_backward(student, N=3, T=4, D=5, H=6, dtype=np.float64, seed=0, scale=0.5, step=None):
+    """Compare student(dh, cache) with rnnkit, where cache is the list of rnnkit's step caches.
+
+    step: the student's rnn_step_backward. A loop that runs that step correctly passes even
+    when the step itself is wrong (the step's own test takes its points); when the loop is
+    wrong too, the message says first that the step is. Every call gets a cache of its own.
+    Values only: the dtype is :func:`check_rnn_backward_keeps`'s.
     """
     x, h0, Wx, Wh, b = random_rnn(N, T, D, H, dtype, seed, scale)
-    h, cache = forward(x, h0, Wx, Wh, b)
+    _, cache = rnn_forward_steps(x, h0, Wx, Wh, b)
     ref_h, ref_cache = rnnkit.rnn_forward(x, h0, Wx, Wh, b)
     rng = np.random.default_rng(seed + 1)
-    forbid = ("rnn_backward",)
+    sizes = size_text(N=N, T=T, D=D, H=H)
 
     def run(dh):
-        return unpack(call(student, "rnn_backward", dh, cache, forbid=forbid), "rnn_backward", SEQ_GRADS)
+        result, _ = invoke(student, "rnn_backward", copies((dh, cache)), forbid=FORBID_BACKWARD,
+                           on_warning=BACKWARD_WARNS, dtype=dtype, sizes=sizes)
+        return unpack(result, "rnn_backward", SEQ_GRADS)
 
     # 1. shapes, with a full upstream gradient
     dh = rng.standard_normal((N, T, H)).astype(dtype)
     expected = rnnkit.rnn_backward(dh, ref_cache)
-    assert_grad_shapes("rnn_backward", run(dh), dict(zip(SEQ_GRADS, (e.shape for e in expected))))
+    full = assert_grad_shapes("rnn_backward", run(dh), dict(zip(SEQ_GRADS, (e.shape for e in expected))))
+    rtol, atol = tolerances(dtype)
+    if all(_same(g, e, rtol, atol) for g, e in zip(full, expected)):
+        return
+    first = ""
+    if step is not None and not _step_backward_is_right(step, dh, cache):
+        own = _own_backward(step, dh, cache)
+        if own is not None and all(_same(g, e, rtol, atol) for g, e in zip(full, own)):
+            print("rnn_backward runs your rnn_step_backward correctly, so this test passes; rnn_step_backward "
+                  "itself is wrong, and its own test says how")
+            return
+        first = STEP_FIRST
 
     def per_step(name, got_dx, ref_dx, entry, mistakes):
-        rtol, atol = tolerances(dtype)
         t = first_bad_step(got_dx, ref_dx, rtol, atol)
         if t is None:
             return
         for wrong, explanation in mistakes:
             if _same(got_dx, wrong, rtol, atol):
-                raise AssertionError(f"{name} is wrong at time step {t} when dh is zero except at "
+                raise AssertionError(f"{first}{name} is wrong at time step {t} when dh is zero except at "
                                      f"time step {entry}: {explanation}")
-        assert_close(got_dx, ref_dx, f"{name} (dh zero except at time step {entry})", "N T D",
+        assert_close(got_dx, ref_dx, f"{first}{name} (dh zero except at time step {entry})", "N T D",
                      rtol=rtol, atol=atol, hint="look at how the gradient moves from one step to the next")
 
     # 2. the gradient enters at step 0 only: nothing may reach later steps
@@ -302,8 +437,8 @@ def check_rnn_backward(student, forward, N=3, T=4, D=5, H=6, dtype=np.float64, s
                           "in reverse, but each dx must be stored at its own time step t"),
         (np.zeros_like(ref[0]), "dx is zero: is the upstream gradient dh used at all?")])
 
-    # 4. a full upstream gradient: every output against the reference and the usual mistakes
-    got = run(dh)
+    # 4. the full upstream gradient: every output against the reference and the usual mistakes
+    got = full
     wrong = {key: _through_time(dh, *args, **{key: False}) for key in ("carry", "add_upstream", "reverse")}
     why = {"carry": "the gradient is not carried back from step t+1 to step t",
            "add_upstream": "dh[:, t] is replaced by the carried gradient instead of added to it",
@@ -321,8 +456,8 @@ def check_rnn_backward(student, forward, N=3, T=4, D=5, H=6, dtype=np.float64, s
     axes = {"dx": "N T D", "dh0": "N H", "dWx": ("input feature", "hidden unit"),
             "dWh": ("hidden unit (from)", "hidden unit (to)"), "db": ("hidden unit",)}
     for i, name in enumerate(SEQ_GRADS):
-        mistakes = [(wrong[key][i], why[key]) for key in wrong]
-        if name in one_step:
+        mistakes = [(wrong[key][i], why[key]) for key in wrong] if T > 1 else []
+        if name in one_step and T > 1:
             mistakes += [(one_step[name][0], f"{name} holds the contribution of time step 0 only: the "
                                              "weights are shared by every step, so add up the "
                                              "contributions of all T steps"),
@@ -332,8 +467,41 @@ def check_rnn_backward(student, forward, N=3, T=4, D=5, H=6, dtype=np.float64, s
             mistakes += [(dh[:, 0], "dh0 is the gradient carried out of step 0 (the dh_prev of the "
                                     "step-0 backward), not dh[:, 0]"),
                          (np.zeros_like(h0), "dh0 is zero; it is the dh_prev of the step-0 backward")]
-        compare(got[i], expected[i], name, axes[name], mistakes, dtype=dtype,
-                hint=f"the other outputs may be right; check how {name} is built")
+        compare_values(got[i], expected[i], first + name, axes[name], mistakes, dtype=dtype,
+                       hint=f"the other outputs may be right; check how {name} is built")
+
+
+def check_rnn_backward_keeps(student, N=3, T=4, D=5, H=6, step=None):
+    """float32 in, five float32 gradients out (float64 likewise); dh unchanged.
+
+    The cache is the backward's to use up: each call gets its own. Gradients whose dtype
+    is only that of the student's own rnn_step_backward pass here (that step's test takes
+    the point).
+    """
+    for dtype in (np.float64, np.float32):
+        x, h0, Wx, Wh, b = random_rnn(N, T, D, H, dtype, seed=5)
+        _, cache = rnn_forward_steps(x, h0, Wx, Wh, b)
+        dh = np.random.default_rng(6).standard_normal((N, T, H)).astype(dtype)
+        passed = copies((dh, cache))
+        result, _ = invoke(student, "rnn_backward", passed, forbid=FORBID_BACKWARD)
+        assert_inputs_unchanged("rnn_backward", ("dh",), (dh,), passed[:1],
+                                hint="the caller may still need dh: add the carried gradient into a new "
+                                     "array, dh[:, t] + carry, rather than dh[:, t] += carry")
+        got = assert_grad_shapes("rnn_backward", result,
+                                 dict(zip(SEQ_GRADS, ((N, T, D), (N, H), (D, H), (H, H), (H,)))))
+        own = _own_backward(step, dh, copies(cache)) if step is not None else None
+
+        def excuse(name, g, own=own, dtype=dtype):
+            if own is None:
+                return False
+            mine = own[SEQ_GRADS.index(name)]
+            if mine.dtype != np.dtype(dtype) and g.dtype == mine.dtype:
+                print(f"{name} from rnn_backward has dtype {g.dtype} for {np.dtype(dtype)} inputs because your "
+                      "rnn_step_backward returns that dtype: its own test takes the point, this one passes")
+                return True
+            return False
+
+        assert_dtypes("rnn_backward", got, SEQ_GRADS, dtype, excuse)
 
 
 # ---------------------------------------------------------------- temporal_softmax_loss
@@ -370,62 +538,124 @@ def _loss_variants(scores, y, mask):
     }
 
 
-def check_temporal_softmax_loss(student, N=2, T=3, V=4, dtype=np.float64, seed=0, scale=1.0,
-                                use_mask=True):
-    """Compare student(scores, y, mask) with rnnkit; the mask hides at least one position."""
+FORBID_LOSS = ("temporal_softmax_loss",)
+LOSS_SIZES = [(2, 3, 4), (1, 1, 2), (1, 4, 3), (4, 1, 3), (3, 2, 1)]
+
+
+def _loss_warning(caught, dtype, where):
+    """The check's own message for warnings met in the loss: the cause first, then the warning."""
+    text = " ".join(str(w.message) for w in caught)
+    if "overflow" in text:
+        why = ("exp(scores) overflows: subtract each row's maximum first, shifted = scores - "
+               "scores.max(axis=-1, keepdims=True); the softmax does not change")
+    elif "divide by zero" in text or "log" in text:
+        why = ("np.log meets a probability that underflowed to 0 (np.log of a softmax): take the "
+               "log-probabilities as shifted - log(sum(exp(shifted))), with shifted = scores minus the row "
+               "maximum, never as log(softmax(scores))")
+    else:
+        why = ("subtract each row's maximum before exponentiating, and take log-probabilities as "
+               "shifted - log(sum(exp(shifted)))")
+    w = caught[0]
+    return (f"temporal_softmax_loss warns on {where}{dtype_note(dtype)}: {why} "
+            f"(the warning: {w.category.__name__}: {w.message}; a graded cell that writes a warning to "
+            "stderr scores zero)")
+
+
+def loss_case(N, T, V, dtype=np.float64, seed=0, scale=1.0, use_mask=True):
+    """(scores, y, mask or None): the mask hides at least one position when there are two."""
     rng = np.random.default_rng(seed)
     scores = (scale * rng.standard_normal((N, T, V))).astype(dtype)
     y = rng.integers(0, V, size=(N, T))
-    if use_mask:
-        mask = rng.random((N, T)) < 0.6
-        mask.flat[0] = True
-        if N * T > 1:
-            mask.flat[-1] = False
-    else:
-        mask = np.ones((N, T), dtype=bool)
-    args = (scores, y, mask) if use_mask else (scores, y)
-    loss, dscores = unpack(call(student, "temporal_softmax_loss", *args, forbid=("temporal_softmax_loss",)),
-                           "temporal_softmax_loss", ("loss", "dscores"))
-    ref_loss, ref_d = rnnkit.temporal_softmax_loss(*args)
+    if not use_mask:
+        return scores, y, None
+    mask = rng.random((N, T)) < 0.6
+    mask.flat[0] = True
+    if N * T > 1:
+        mask.flat[-1] = False
+    return scores, y, mask
+
+
+def run_loss(student, args, dtype, where="these scores"):
+    passed = copies(args)
+    result, caught = invoke(student, "temporal_softmax_loss", passed, forbid=FORBID_LOSS,
+                            sizes=size_text(N=args[0].shape[0], T=args[0].shape[1], V=args[0].shape[2]))
+    if caught:
+        raise AssertionError(_loss_warning(caught, dtype, where))
+    loss, dscores = unpack(result, "temporal_softmax_loss", ("loss", "dscores"))
     if np.ndim(loss) != 0:
-        raise AssertionError(f"loss should be a single number, but it has shape {np.shape(loss)}: "
+        raise AssertionError(f"loss should be a single number, but it has shape {plain(np.shape(loss))}: "
                              "average the per-position losses into one value")
-    loss = float(loss)
+    return float(loss), dscores, passed
+
+
+def check_temporal_softmax_loss(student, N=2, T=3, V=4, dtype=np.float64, seed=0, scale=1.0,
+                                use_mask=True):
+    """Compare student(scores, y, mask) with rnnkit; the mask hides at least one position.
+
+    Values only: the dtype of dscores is :func:`check_temporal_softmax_loss_keeps`'s.
+    """
+    scores, y, mask = loss_case(N, T, V, dtype, seed, scale, use_mask)
+    args = (scores, y, mask) if use_mask else (scores, y)
+    loss, dscores, _ = run_loss(student, args, dtype)
+    ref_loss, ref_d = rnnkit.temporal_softmax_loss(*args)
+    if mask is None:
+        mask = np.ones((N, T), dtype=bool)
     variants = _loss_variants(scores.astype(np.float64), y, mask)
     rtol, atol = tolerances(dtype)
     if not np.isfinite(loss):
         raise AssertionError(
-            f"loss is {loss} for scores of size up to {np.abs(scores).max():.3g}: exp overflows or "
+            f"loss is {plain(loss)} for scores of size up to {plain(np.abs(scores).max(), 3)}: exp overflows or "
             "log meets 0; subtract the row maximum and compute log-probabilities as "
             "shifted - log(sum(exp(shifted)))")
     if not np.isclose(loss, ref_loss, rtol=rtol, atol=atol):
         for wrong, explanation in variants["loss"]:
             if np.isclose(loss, wrong, rtol=rtol, atol=atol):
-                raise AssertionError(f"loss is {loss:.6g}, expected {ref_loss:.6g}: {explanation}")
+                raise AssertionError(f"loss is {plain(loss)}, expected {plain(ref_loss)}: {explanation}")
         raise AssertionError(
-            f"loss is {loss:.6g}, expected {ref_loss:.6g} (the mean of -log softmax(scores)[y] over "
-            f"the {int(mask.sum())} positions where mask is True)")
-    compare(dscores, ref_d, "dscores", "N T V", variants["dscores"], dtype=dtype,
-            hint="dscores = (softmax(scores) - onehot(y)) * mask / mask.sum()")
+            f"loss{dtype_note(dtype)} is {plain(loss)}, expected {plain(ref_loss)} (the mean of "
+            f"-log softmax(scores)[y] over the {int(mask.sum())} positions where mask is True)")
+    compare_values(dscores, ref_d, "dscores", "N T V", variants["dscores"], dtype=dtype,
+                   hint="dscores = (softmax(scores) - onehot(y)) * mask / mask.sum()")
 
 
-def check_softmax_loss_stability(student, dtype=np.float64):
-    """Large scores and a true class far below the best: no overflow, no log(0)."""
-    scores = np.array([[[1000.0, 0.0, -1000.0], [-2000.0, 2000.0, 0.0]]], dtype=dtype)
-    y = np.array([[2, 0]])
-    loss, dscores = unpack(call(student, "temporal_softmax_loss", scores, y,
-                                forbid=("temporal_softmax_loss",)),
-                           "temporal_softmax_loss", ("loss", "dscores"))
+STABLE_SCORES = [[[1000.0, 0.0, -1000.0], [-2000.0, 2000.0, 0.0]]]
+STABLE_TARGETS = [[2, 0]]
+
+
+def check_softmax_loss_stability(student, dtype=np.float64, scores=None, y=None):
+    """Large scores and a true class far below the best: no overflow, no log(0), no warning."""
+    scores = np.asarray(STABLE_SCORES if scores is None else scores, dtype=dtype)
+    y = np.asarray(STABLE_TARGETS if y is None else y)
+    where = (f"scores of size {plain(np.abs(scores).max(), 3)} (a true class "
+             f"{plain(float((scores.max(axis=-1) - np.take_along_axis(scores, y[..., None], -1)[..., 0]).max()), 3)}"
+             " below the best)")
+    loss, dscores, _ = run_loss(student, (scores, y), dtype, where)
     ref_loss, ref_d = rnnkit.temporal_softmax_loss(scores, y)
-    if not np.isfinite(float(loss)):
+    if not np.isfinite(loss):
         raise AssertionError(
-            f"loss is {float(loss)} for scores of size 2000 (a true class 4000 below the best): "
-            "exp(scores) overflows or log(p) meets p = 0; subtract each row's maximum, and take "
-            "log-probabilities as shifted - log(sum(exp(shifted))) rather than log(softmax)")
-    if not np.isclose(float(loss), ref_loss, rtol=1e-6):
-        raise AssertionError(f"loss is {float(loss):.6g} for large scores, expected {ref_loss:.6g}")
-    compare(dscores, ref_d, "dscores (large scores)", "N T V", dtype=dtype,
-            hint="compute softmax from scores minus their row maximum")
+            f"loss is {plain(loss)} for {where}{dtype_note(dtype)}: exp(scores) overflows or log(p) meets "
+            "p = 0; subtract each row's maximum, and take log-probabilities as shifted - log(sum(exp(shifted))) "
+            "rather than log(softmax)")
+    if not np.isclose(loss, ref_loss, rtol=1e-5):
+        raise AssertionError(f"loss is {plain(loss)} for {where}{dtype_note(dtype)}, expected {plain(ref_loss)}: "
+                             "subtract each row's maximum, and take log-probabilities as "
+                             "shifted - log(sum(exp(shifted)))")
+    compare_values(dscores, ref_d, "dscores (large scores)", "N T V", dtype=dtype,
+                   hint="compute softmax from scores minus their row maximum")
+
+
+def check_temporal_softmax_loss_keeps(student, N=2, T=3, V=4):
+    """float32 scores give float32 dscores (float64 likewise); scores, y and mask unchanged."""
+    for dtype in (np.float64, np.float32):
+        for use_mask in (True, False):
+            scores, y, mask = loss_case(N, T, V, dtype, seed=3, use_mask=use_mask)
+            args = (scores, y, mask) if use_mask else (scores, y)
+            _, dscores, passed = run_loss(student, args, dtype)
+            assert_inputs_unchanged("temporal_softmax_loss", ("scores", "y", "mask")[:len(args)], args, passed,
+                                    hint="shift into a new array, shifted = scores - max, not scores -= max")
+            if not isinstance(dscores, np.ndarray):
+                raise AssertionError(f"dscores should be a NumPy array, but it is {type(dscores).__name__}")
+            assert_dtypes("temporal_softmax_loss", (dscores,), ("dscores",), dtype)
 
 
 # ---------------------------------------------------------------- the student's gradient check
@@ -475,16 +705,19 @@ def _errors_of(student, forward, backward, inputs, dh):
         raise AssertionError(f"gradient_check_rnn should return a dict with keys {list(PARAMS)}, got {got}")
     for name, e in errors.items():
         if np.ndim(e) != 0 or not np.isfinite(float(e)):
-            raise AssertionError(f"the error reported for {name} should be one finite number, got {e!r}")
+            shown = plain(e) if np.ndim(e) == 0 else f"an array of shape {plain(np.shape(e))}"
+            raise AssertionError(f"the error reported for {name} should be one finite number, got {shown}")
     return {k: float(v) for k, v in errors.items()}
 
 
-def check_gradient_check(student, forward, seed=0):
+def check_gradient_check(student, forward=None, seed=0):
     """The student's gradient_check_rnn must pass a correct backward and catch wrong ones.
 
     It must call rnnkit.numerical_gradient, report rnnkit.rel_error's values, and find a
-    gradient that is off by 5 percent in any one of the five inputs.
+    gradient that is off by 5 percent in any one of the five inputs. forward defaults to
+    the notebook's forward pass, :func:`rnn_forward_steps`.
     """
+    forward = forward or rnn_forward_steps
     inputs = random_rnn(2, 3, 3, 4, np.float64, seed)
     dh = np.random.default_rng(seed + 1).standard_normal((2, 3, 4))
     with spy(student, "numerical_gradient") as calls:
@@ -522,16 +755,34 @@ def check_gradient_check(student, forward, seed=0):
                 f"{sorted(others)}: each input's gradient should be compared with its own numerical gradient")
 
 
-def check_own_gradients(student, forward, backward, seed=3, threshold=1e-6):
-    """Run the student's gradient check on the student's own rnn_backward; every error small."""
+def check_own_gradients(student, backward, forward=None, seed=3, threshold=1e-6):
+    """The student's gradient check, run on the student's own rnn_backward, reports what a
+    correct check reports: tiny errors where the backward is right, large ones where it is not.
+
+    The grade is the gradient check's: a wrong rnn_backward costs its own test, not this one.
+    If rnn_backward does not run at all, the check is run on the reference backward instead.
+    """
+    forward = forward or rnn_forward_steps
     inputs = random_rnn(2, 4, 3, 5, np.float64, seed)
     dh = np.random.default_rng(seed + 1).standard_normal((2, 4, 5))
+    try:
+        expected = _numeric_errors(forward, backward, inputs, dh)
+    except Exception as exc:  # noqa: BLE001 (any failure of the student's backward)
+        print(f"your rnn_backward does not run ({type(exc).__name__}: {exc}); your check is run on a correct "
+              "backward instead")
+        backward = reference_rnn_backward
+        expected = _numeric_errors(forward, backward, inputs, dh)
     errors = _errors_of(student, forward, backward, inputs, dh)
-    bad = {k: v for k, v in errors.items() if not v < threshold}
+    for name in PARAMS:
+        both_small = errors[name] < threshold and expected[name] < threshold
+        if not both_small and not np.isclose(errors[name], expected[name], rtol=1e-2):
+            raise AssertionError(
+                f"on your rnn_backward your check reports {plain(errors[name], 3)} for {name}, but the relative "
+                f"error of its d{name} against the numerical gradient is {plain(expected[name], 3)}: compare each "
+                "analytic gradient with the numerical gradient of its own input, with rnnkit.rel_error")
+    bad = {k: v for k, v in expected.items() if not v < threshold}
     if bad:
         worst = max(bad, key=bad.get)
-        raise AssertionError(
-            f"your gradient check of your rnn_backward reports a relative error of {bad[worst]:.3g} "
-            f"for {worst} (threshold {threshold:g}); d{worst} from rnn_backward disagrees with the "
-            "numerical gradient: fix rnn_backward, or, if its own tests pass, gradient_check_rnn")
+        print(f"your check finds d{worst} of your rnn_backward wrong (relative error {plain(bad[worst], 3)}): "
+              "rnn_backward's own test takes those points; fix it there")
     return errors

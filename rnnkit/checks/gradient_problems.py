@@ -2,13 +2,16 @@
 
 As in :mod:`rnnkit.checks.bptt`, each check runs the student's function with rnnkit's own
 implementation trapped, compares the result with a reference built on rnnkit, and when
-they differ compares it with what each usual mistake produces, to name the mistake.
+they differ compares it with what each usual mistake produces, to name the mistake. Each
+exercise is graded by requirement: the values in one grade cell, the inputs (and, for
+clip_grad_norm, the dtype) in another.
 """
 import numpy as np
 
 import rnnkit
+from . import assert_inputs_unchanged, copies, dtype_note, invoke, plain, size_text
 from ..testing import assert_shape
-from .bptt import call, random_rnn, tolerances
+from .bptt import random_rnn, tolerances
 
 # ---------------------------------------------------------------- gradient_norm_by_lag
 
@@ -81,20 +84,32 @@ def _lag_variants(x, h0, Wx, Wh, b, dh_last, ref):
     ]
 
 
-def check_gradient_norm_by_lag(student, N=3, T=6, D=4, H=5, dtype=np.float64, seed=0, scale=1.0):
-    """Compare student(x, h0, Wx, Wh, b, dh_last) with the reference built on rnnkit."""
+LAG_ARGS = ("x", "h0", "Wx", "Wh", "b", "dh_last")
+LAG_SIZES = [(3, 6, 4, 5), (1, 4, 2, 3), (3, 1, 2, 3), (3, 4, 1, 2), (3, 4, 2, 1), (1, 1, 1, 1)]
+LAG_WARNS = ("carrying a gradient back needs no exp or division: dh_(t-1) = (dh_t * (1 - h_t**2)) @ Wh.T, "
+             "and np.linalg.norm of each")
+
+
+def lag_case(N, T, D, H, dtype=np.float64, seed=0, scale=1.0):
     x, h0, Wx, Wh, b = random_rnn(N, T, D, H, dtype, seed, scale)
     dh_last = np.random.default_rng(seed + 1).standard_normal((N, H)).astype(dtype)
-    norms = call(student, "gradient_norm_by_lag", x, h0, Wx, Wh, b, dh_last, forbid=FORBID_LAG)
+    return x, h0, Wx, Wh, b, dh_last
+
+
+def check_gradient_norm_by_lag(student, N=3, T=6, D=4, H=5, dtype=np.float64, seed=0, scale=1.0):
+    """Compare student(x, h0, Wx, Wh, b, dh_last) with the reference built on rnnkit."""
+    x, h0, Wx, Wh, b, dh_last = lag_case(N, T, D, H, dtype, seed, scale)
+    norms, _ = invoke(student, "gradient_norm_by_lag", copies((x, h0, Wx, Wh, b, dh_last)), forbid=FORBID_LAG,
+                      on_warning=LAG_WARNS, dtype=dtype, sizes=size_text(N=N, T=T, D=D, H=H))
     norms = np.asarray(norms) if isinstance(norms, (list, tuple)) else norms
     if not isinstance(norms, np.ndarray):
         raise AssertionError(f"gradient_norm_by_lag should return a NumPy array of T = {T} norms, "
                              f"got {type(norms).__name__}")
     if norms.shape == (N, T) or norms.shape == (T, N):
-        raise AssertionError(f"norms has shape {norms.shape}, expected ({T},): one norm per lag, "
+        raise AssertionError(f"norms has shape {plain(norms.shape)}, expected ({T},): one norm per lag, "
                              "taken over the whole (N, H) gradient, not one per batch row")
     if norms.shape == (T + 1,):
-        raise AssertionError(f"norms has shape {norms.shape}, expected ({T},): one norm per hidden "
+        raise AssertionError(f"norms has shape {plain(norms.shape)}, expected ({T},): one norm per hidden "
                              "state h[:, t]; the initial state h0 is not included")
     assert_shape(norms, (T,), "norms")
     ref = reference_gradient_norm_by_lag(x, h0, Wx, Wh, b, dh_last)
@@ -110,12 +125,24 @@ def check_gradient_norm_by_lag(student, N=3, T=6, D=4, H=5, dtype=np.float64, se
     k = int(bad[0])
     if k == 0:
         raise AssertionError(
-            f"norms[0] is {norms[0]:.6g}, expected {ref[0]:.6g}: at lag 0 the gradient is dh_last "
+            f"norms[0] is {plain(norms[0])}, expected {plain(ref[0])}: at lag 0 the gradient is dh_last "
             "itself, so norms[0] = np.linalg.norm(dh_last)")
     raise AssertionError(
-        f"norms differs from the reference at lag {k} (got {norms[k]:.6g}, expected {ref[k]:.6g}); "
+        f"norms{dtype_note(dtype)} differs from the reference at lag {k} (got {plain(norms[k])}, expected "
+        f"{plain(ref[k])}); "
         f"lags 0 to {k - 1} agree, so the step back from h[:, {T - k}] to h[:, {T - 1 - k}] is wrong: "
         "dh_(t-1) = (dh_t * (1 - h_t**2)) @ Wh.T")
+
+
+def check_gradient_norm_by_lag_keeps(student, N=3, T=4, D=2, H=3):
+    """x, h0, Wx, Wh, b and dh_last unchanged, with float64 and float32 inputs."""
+    for dtype in (np.float64, np.float32):
+        args = lag_case(N, T, D, H, dtype, seed=4)
+        passed = copies(args)
+        invoke(student, "gradient_norm_by_lag", passed, forbid=FORBID_LAG)
+        assert_inputs_unchanged("gradient_norm_by_lag", LAG_ARGS, args, passed,
+                                hint="dh = dh_last shares dh_last's memory, so dh *= ... changes the caller's "
+                                     "array: carry the gradient back into new arrays, dh = (dh * ...) @ Wh.T")
 
 
 # ---------------------------------------------------------------- clip_grad_norm
@@ -129,7 +156,9 @@ def _grads(sizes, dtype, seed, scale):
 def check_clip_grad_norm(student, max_norm, sizes=None, dtype=np.float64, seed=0, scale=1.0, grads=None):
     """Run student(grads, max_norm) on a dict of arrays and compare with rnnkit.clip_grad_norm.
 
-    The arrays must be scaled in place, the total norm before clipping returned.
+    The arrays must be scaled in place (the arrays the caller holds see the clipped values),
+    the total norm before clipping returned. ``grads`` given: used as they are (for the
+    cases with inf or NaN).
     """
     if grads is None:
         sizes = sizes or {"Wx": (3, 4), "Wh": (4, 4), "b": (4,)}
@@ -138,15 +167,19 @@ def check_clip_grad_norm(student, max_norm, sizes=None, dtype=np.float64, seed=0
     before = {k: g.copy() for k, g in grads.items()}
     expected = {k: g.copy() for k, g in grads.items()}
     ref_total = rnnkit.clip_grad_norm(expected, max_norm)
-    try:
-        total = call(student, "clip_grad_norm", grads, max_norm, forbid=("clip_grad_norm", "clip_grad_value"))
-    except AssertionError as exc:
-        if np.isfinite(ref_total) or "issued a warning" not in str(exc):
-            raise
-        raise AssertionError(
-            f"{exc}. Here a gradient holds inf or NaN, so the global norm is {ref_total}; scaling by "
-            "max_norm / total then multiplies inf by 0. When the norm is not finite, leave the "
-            "gradients unchanged (scaling would hide the problem) and return the norm") from None
+    total, caught = invoke(student, "clip_grad_norm", (grads, max_norm), forbid=("clip_grad_norm", "clip_grad_value"))
+    if caught:
+        w = caught[0]
+        if not np.isfinite(ref_total):
+            why = (f"here a gradient holds inf or NaN, so the global norm is {plain(ref_total)}; scaling by "
+                   "max_norm / total then multiplies inf by 0. When the norm is not finite, leave the gradients "
+                   "unchanged (scaling would hide the problem) and return the norm")
+        else:
+            why = ("the global norm is the square root of the sum of g**2 over every array; scale by "
+                   "max_norm / total only when total > max_norm")
+        raise AssertionError(f"clip_grad_norm warns{dtype_note(dtype)}: {why} (the warning: "
+                             f"{w.category.__name__}: {w.message}; a graded cell that writes a warning to stderr "
+                             "scores zero)")
     rtol, atol = tolerances(dtype)
 
     norms = {k: float(np.linalg.norm(g)) for k, g in before.items()}
@@ -171,10 +204,10 @@ def check_clip_grad_norm(student, max_norm, sizes=None, dtype=np.float64, seed=0
         ]
         for wrong, explanation in wrong_totals:
             if np.isclose(total, wrong, rtol=rtol):
-                raise AssertionError(f"clip_grad_norm returned {total:.6g}, expected {ref_total:.6g}: "
+                raise AssertionError(f"clip_grad_norm returned {plain(total)}, expected {plain(ref_total)}: "
                                      f"it is {explanation}")
-        raise AssertionError(f"clip_grad_norm returned {total:.6g}, expected the global norm before "
-                             f"clipping, {ref_total:.6g} = sqrt(sum of g**2 over every array)")
+        raise AssertionError(f"clip_grad_norm returned {plain(total)}, expected the global norm before "
+                             f"clipping, {plain(ref_total)} = sqrt(sum of g**2 over every array)")
 
     # the clipped arrays
     def values_match(candidate):
@@ -199,7 +232,7 @@ def check_clip_grad_norm(student, max_norm, sizes=None, dtype=np.float64, seed=0
              "rescales the whole set of arrays"),
             ({k: np.zeros_like(g) for k, g in before.items()},
              "the gradients were set to zero" + (
-                 f": their norm is {ref_total}, and scaling by max_norm / {ref_total} wipes them out; "
+                 f": their norm is {plain(ref_total)}, and scaling by max_norm / {plain(ref_total)} wipes them out; "
                  "leave them unchanged when the norm is not finite" if not np.isfinite(ref_total) else "")),
         ]
         for candidate, explanation in variants:
@@ -209,18 +242,20 @@ def check_clip_grad_norm(student, max_norm, sizes=None, dtype=np.float64, seed=0
             if not np.allclose(grads[k], expected[k], rtol=rtol, atol=atol, equal_nan=True):
                 if not np.isfinite(ref_total) and not np.array_equal(grads[k], before[k], equal_nan=True):
                     raise AssertionError(
-                        f"grads[{k!r}] changed although the global norm is {ref_total}: when the norm "
+                        f"grads[{k!r}] changed although the global norm is {plain(ref_total)}: when the norm "
                         "is not finite, leave the gradients unchanged (scaling would hide the problem)")
                 i = tuple(int(j) for j in np.argwhere(~np.isclose(grads[k], expected[k], rtol=rtol, atol=atol))[0])
                 raise AssertionError(
-                    f"grads[{k!r}] at index {i} is {grads[k][i]:.6g} after clipping, expected "
-                    f"{expected[k][i]:.6g}: every array is multiplied by max_norm / total when "
+                    f"grads[{k!r}] at index {plain(i)} is {plain(grads[k][i])} after clipping, expected "
+                    f"{plain(expected[k][i])}: every array is multiplied by max_norm / total when "
                     "total > max_norm")
-    for k, g in grads.items():
-        if g is not originals[k]:
+    for k in grads:
+        held = originals[k]
+        if not np.allclose(held, expected[k], rtol=rtol, atol=atol, equal_nan=True):
             raise AssertionError(
-                f"grads[{k!r}] is a new array: scale the arrays in place (g *= scale), so that the "
-                "optimiser, which holds the very same arrays, sees the clipped values")
-        if g.dtype != before[k].dtype:
-            raise AssertionError(f"grads[{k!r}] changed dtype from {before[k].dtype} to {g.dtype}")
-    return total
+                f"grads[{k!r}] is a new array: the dict holds the clipped values, but the array the caller "
+                "passed in does not. Scale the arrays in place (g *= scale), so that the optimiser, which holds "
+                "the very same arrays, sees the clipped values")
+        if grads[k].dtype != before[k].dtype:
+            raise AssertionError(f"grads[{k!r}] changed dtype from {before[k].dtype} to {grads[k].dtype}: scale "
+                                 "in place, g *= scale, which keeps the dtype")

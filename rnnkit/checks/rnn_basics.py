@@ -1,7 +1,11 @@
 """Checks for notebook 01-rnn-basics: sigmoid, softmax, rnn_step_forward, rnn_forward.
 
-Each check runs the student's function with rnnkit's implementation trapped and compares
-the result with rnnkit's. When they differ it probes further to say where the error is:
+Each exercise is graded by requirement, one grade cell each (CONTRIBUTING.md): its values
+(``check_<function>``), its stability at extreme inputs (``check_<function>_is_stable``),
+and its dtype and inputs (``check_<function>_keeps``: float32 in, float32 out; the
+arguments unchanged). Each check runs the student's function on copies, with rnnkit's
+implementation trapped, and compares the result with rnnkit's. When they differ it
+probes further to say where the error is:
 
 - sigmoid and softmax are compared with what the usual wrong formulas give (the sign of
   z flipped, tanh, normalising along the wrong axis, ...), and are called on very large
@@ -9,13 +13,16 @@ the result with rnnkit's. When they differ it probes further to say where the er
 - rnn_step_forward is called again with all inputs zeroed but one (x alone, h_prev alone,
   b alone), so that the term that is wrong is the one whose probe fails;
 - rnn_forward is compared step by step, and with what a state that is not carried, a
-  state that starts from zeros, or states stored one step late would give.
+  state that starts from zeros, or states stored one step late would give. It is also
+  compared with the steps of the student's own rnn_step_forward: a loop that is right
+  around a wrong step keeps its points, and the message sends the student to the step.
 """
 import warnings
 
 import numpy as np
 
 import rnnkit
+from . import assert_inputs_unchanged, copies, dtype_note, invoke, plain, size_text
 from ..testing import AXES, assert_close, assert_shape, first_bad_step, forbid_reference
 
 
@@ -33,16 +40,7 @@ def run_quietly(fn, name, *args, forbid=(), hint=None, **kwargs):
     function (and ``hint``, if given); NotImplementedError passes unchanged, so that an
     exercise not yet done reads as such.
     """
-    with forbid_reference(fn, *forbid), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            result = fn(*args, **kwargs)
-        except (AssertionError, NotImplementedError):
-            raise
-        except Exception as exc:
-            msg = f"{name} raised {type(exc).__name__}: {str(exc).strip()}"
-            raise AssertionError(msg + (f"; {hint}" if hint else "")) from exc
-    return result, list(caught)
+    return invoke(fn, name, args, kwargs, forbid=forbid, hint=hint)
 
 
 def call(fn, name, *args, forbid=(), hint=None, **kwargs):
@@ -65,10 +63,10 @@ def _same(got, other, rtol, atol):
 def _explain(got, expected, name, mistakes=None, axes=None, hint=None):
     """Fail unless got equals expected, naming the mistake when got equals a known wrong result.
 
-    mistakes: a function returning (wrong result, explanation) pairs, called only on a
-    mismatch (the wrong formulas may overflow; they are computed silently). They are
-    tried before the shape, because a wrong shape is often better explained by the
-    mistake that produced it.
+    Only the values count here: the dtype has its own test. mistakes: a function returning
+    (wrong result, explanation) pairs, called only on a mismatch (the wrong formulas may
+    overflow; they are computed silently). They are tried before the shape, because a
+    wrong shape is often better explained by the mistake that produced it.
     """
     expected = np.asarray(expected)
     rtol, atol = tolerances(expected.dtype)
@@ -87,7 +85,8 @@ def _dtype(got, dtype, name):
     if got.dtype != np.dtype(dtype):
         raise AssertionError(
             f"{name} has dtype {got.dtype} for {np.dtype(dtype)} inputs: keep the dtype of the "
-            "inputs (float32 in, float32 out)")
+            "inputs (float32 in, float32 out); a float64 array or constant created along the way "
+            "(np.zeros((N, H)), .astype(float), np.float64(...)) promotes the result")
 
 
 def _pair(result, name, first):
@@ -97,17 +96,44 @@ def _pair(result, name, first):
     return result
 
 
+def _label(name, dtype):
+    return name + dtype_note(dtype)
+
+
+def _keeps(student, name, make_args, arg_names, outputs, forbid, hint=None):
+    """The dtype and inputs test: for float64 and float32 arguments, each output in
+    ``outputs(result)`` ((label, array) pairs) has the inputs' dtype, and no argument changed."""
+    for dtype in (np.float64, np.float32):
+        args = make_args(dtype)
+        passed = copies(args)
+        result, _ = invoke(student, name, passed, forbid=forbid, hint=hint)
+        assert_inputs_unchanged(name, arg_names, args, passed)
+        for label, value in outputs(result):
+            if not isinstance(value, np.ndarray):
+                raise AssertionError(f"{label} should be a NumPy array, but it is {type(value).__name__}")
+            _dtype(value, dtype, label)
+
+
 # ---------------------------------------------------------------- sigmoid
+
+FORBID_SIGMOID = ("sigmoid",)
+SIGMOID_EXTREMES = (-1e4, -1000.0, -100.0, -88.0, 88.0, 100.0, 1000.0, 1e4)
+SIGMOID_WARNS = ("compute exp only of -|z|, which lies in (0, 1] and cannot overflow: e = exp(-|z|), then "
+                 "1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0")
 
 
 def check_sigmoid(student, z, dtype=np.float64):
-    """Compare student(z) with rnnkit.sigmoid on an array ``z``; names the usual wrong formulas."""
+    """Compare student(z) with rnnkit.sigmoid on an array ``z``; names the usual wrong formulas.
+
+    Values only: the dtype of the result is the test of :func:`check_sigmoid_keeps`.
+    """
     z = np.asarray(z, dtype=dtype)
     expected = rnnkit.sigmoid(z)
-    got = call(student, "sigmoid", z.copy(), forbid=("sigmoid",))
+    got, _ = invoke(student, "sigmoid", (z.copy(),), forbid=FORBID_SIGMOID, on_warning=SIGMOID_WARNS,
+                    dtype=dtype)
     if not isinstance(got, np.ndarray):
         raise AssertionError(f"sigmoid should return a NumPy array, but it returned {type(got).__name__}")
-    _explain(got, expected, "sigmoid(z)", lambda: [
+    _explain(got, expected, _label("sigmoid(z)", dtype), lambda: [
         (rnnkit.sigmoid(-z), "it computes sigmoid(-z) = 1 / (1 + exp(z)); the sign of z is flipped, "
                              "the formula is 1 / (1 + exp(-z))"),
         (np.tanh(z), "it computes tanh(z); the sigmoid is 1 / (1 + exp(-z)), with values in (0, 1)"),
@@ -117,24 +143,49 @@ def check_sigmoid(student, z, dtype=np.float64):
                                                          "that is the formula for z < 0 only, for z >= 0 "
                                                          "use 1 / (1 + exp(-z))"),
         (np.exp(-z), "it is missing the 1 / (1 + ...) around exp(-z)"),
-    ], hint="sigmoid(z) = 1 / (1 + exp(-z))")
-    _dtype(got, dtype, "sigmoid(z)")
+    ], hint=_sigmoid_hint(got, expected, z))
     return got
 
 
-def check_sigmoid_is_stable(student, dtype=np.float64, extremes=(-1000.0, -100.0, 100.0, 1000.0)):
-    """sigmoid of each very large |z|, one at a time: no warning, no NaN, the right limit."""
+def _sigmoid_hint(got, expected, z):
+    """The formula, and a word about clipping when only the values far from 0 differ."""
+    hint = "sigmoid(z) = 1 / (1 + exp(-z))"
+    if isinstance(got, np.ndarray) and got.shape == z.shape:
+        rtol, atol = tolerances(z.dtype)
+        with np.errstate(all="ignore"):
+            bad = ~np.isclose(got, expected, rtol=rtol, atol=atol)
+        if bad.any() and np.abs(z[bad]).min() >= 10:
+            hint = (f"only values with |z| >= {plain(np.abs(z[bad]).min(), 3)} differ: is z clipped or rounded "
+                    "somewhere? Far from 0 the sigmoid tends to exactly 0 and 1; " + hint)
+    return hint
+
+
+def _sigmoid_warnings(student, dtype, extremes):
+    """{z: warning text} for the extremes at which student(z) warns, one value at a time."""
     results, warned = {}, {}
     for value in extremes:
         z = np.array([value], dtype=dtype)
-        results[value], caught = run_quietly(student, "sigmoid", z, forbid=("sigmoid",))
+        results[value], caught = invoke(student, "sigmoid", (z,), forbid=FORBID_SIGMOID)
         if caught:
             warned[value] = f"{caught[0].category.__name__}: {caught[0].message}"
+    return results, warned
+
+
+def check_sigmoid_is_stable(student, dtype=np.float64, extremes=SIGMOID_EXTREMES):
+    """sigmoid of each very large |z|, one at a time: no warning, no NaN, the right limit."""
+    results, warned = _sigmoid_warnings(student, dtype, extremes)
     if warned:
-        negative = [v for v in warned if v < 0]
-        positive = [v for v in warned if v > 0]
-        where = " and at ".join(f"z = {v}" for v in (negative[:1] + positive[:1]))
-        if negative and positive:
+        order = sorted(warned, key=abs)
+        negative = [v for v in order if v < 0]
+        positive = [v for v in order if v > 0]
+        where = " and at ".join(f"z = {plain(v)}" for v in (negative[:1] + positive[:1]))
+        float32_only = (np.dtype(dtype) == np.float32
+                        and not _sigmoid_warnings(student, np.float64, list(warned))[1])
+        if float32_only:
+            why = ("only with float32 inputs, float64 copes: float32's largest number is about 3.4e38 = "
+                   "exp(88.7), so exp of anything above 88.7 overflows in float32 (a clip at +-500, say, "
+                   "is too wide for float32); " + SIGMOID_WARNS)
+        elif negative and positive:
             why = ("np.where evaluates both of its branches on every element, so each branch must be safe for "
                    "every z: exponentiate only -|z|, e.g. e = exp(-|z|), then 1 / (1 + e) or e / (1 + e)")
         elif negative:
@@ -143,39 +194,54 @@ def check_sigmoid_is_stable(student, dtype=np.float64, extremes=(-1000.0, -100.0
         else:
             why = ("for large positive z something computes exp(z), which overflows; if you use np.where, "
                    "remember that it evaluates both branches on every element")
-        raise AssertionError(f"sigmoid warns at {where} ({next(iter(warned.values()))}): {why}")
+        raise AssertionError(f"sigmoid warns at {where}{dtype_note(dtype)}: {why} "
+                             f"(the warning: {warned[order[0]]})")
     for value, got in results.items():
-        name = f"sigmoid(z = {value})"
+        name = _label(f"sigmoid(z = {plain(value)})", dtype)
         assert_shape(got, (1,), name)
         if not np.isfinite(got).all():
-            raise AssertionError(f"{name} gives {got[0]}, not a number between 0 and 1: for very large |z| "
-                                 "the sigmoid is 0 or 1; exponentiate only -|z|, which cannot overflow")
+            raise AssertionError(f"{name} gives {plain(got[0])}, not a number between 0 and 1: for very "
+                                 "large |z| the sigmoid is 0 or 1; exponentiate only -|z|, which cannot "
+                                 "overflow")
         _explain(got, rnnkit.sigmoid(np.array([value], dtype=dtype)), name,
                  hint="far from 0 the sigmoid is exp(z) for z < 0 and 1 - exp(-z) for z > 0, so it tends to "
                       "exactly 0 and 1: is the input clipped or rounded somewhere?")
-        _dtype(got, dtype, name)
+
+
+def check_sigmoid_keeps(student, shape=(2, 3), seed=0):
+    """float32 in, float32 out (and float64 likewise); z itself unchanged."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(scale=3.0, size=shape)
+    _keeps(student, "sigmoid", lambda dtype: (z.astype(dtype),), ("z",),
+           lambda got: [("sigmoid(z)", got)], FORBID_SIGMOID)
 
 
 # ---------------------------------------------------------------- softmax
 
 
+FORBID_SOFTMAX = ("softmax", "log_softmax")
 SOFTMAX_HINT = ("did you forget keepdims=True when taking the max or the sum along the axis, so that the "
                 "result broadcasts back against z?")
+SOFTMAX_WARNS = ("subtract the maximum of each slice along the axis, np.max(z, axis=axis, keepdims=True), "
+                 "before exponentiating, so that the largest exponent is exp(0) = 1")
 
 
 def check_softmax(student, z, axis=None, dtype=np.float64):
-    """Compare student(z) (or student(z, axis=axis)) with rnnkit.softmax; names the usual mistakes."""
+    """Compare student(z) (or student(z, axis=axis)) with rnnkit.softmax; names the usual mistakes.
+
+    Values only: the dtype is the test of :func:`check_softmax_keeps`.
+    """
     z = np.asarray(z, dtype=dtype)
     kwargs = {} if axis is None else {"axis": axis}
     ax = -1 if axis is None else axis
-    label = "softmax(z)" if axis is None else f"softmax(z, axis={axis})"
+    label = _label("softmax(z)" if axis is None else f"softmax(z, axis={axis})", dtype)
     expected = rnnkit.softmax(z, axis=ax)
-    got = call(student, "softmax", z.copy(), forbid=("softmax", "log_softmax"), hint=SOFTMAX_HINT, **kwargs)
+    got, _ = invoke(student, "softmax", (z.copy(),), kwargs, forbid=FORBID_SOFTMAX, hint=SOFTMAX_HINT,
+                    on_warning=SOFTMAX_WARNS, dtype=dtype, sizes=f"z of shape {plain(z.shape)}")
     if not isinstance(got, np.ndarray):
         raise AssertionError(f"softmax should return a NumPy array, but it returned {type(got).__name__}")
     _explain(got, expected, label, lambda: _softmax_mistakes(z, ax),
              hint="softmax(z) = exp(z - max) / sum(exp(z - max)) along the axis")
-    _dtype(got, dtype, label)
     return got
 
 
@@ -204,34 +270,49 @@ def _softmax_mistakes(z, ax):
     return mistakes
 
 
-def check_softmax_is_stable(student, dtype=np.float64):
+STABILITY_SCORES = [[1000.0, 1001.0, 999.0], [-1000.0, -1001.0, -999.0]]
+
+
+def check_softmax_is_stable(student, dtype=np.float64, z=None):
     """Very large scores, and rows whose scale differs wildly: no warning, no NaN."""
-    z = np.array([[1000.0, 1001.0, 999.0], [-1000.0, -1001.0, -999.0]], dtype=dtype)
-    got, caught = run_quietly(student, "softmax", z.copy(), forbid=("softmax", "log_softmax"))
+    z = np.asarray(STABILITY_SCORES if z is None else z, dtype=dtype)
+    shown = "[[1000, 1001, 999], [-1000, -1001, -999]]" if z.shape == (2, 3) and np.array_equal(
+        z, np.asarray(STABILITY_SCORES, dtype=dtype)) else f"large scores (up to {plain(np.abs(z).max(), 3)})"
+    got, caught = invoke(student, "softmax", (z.copy(),), forbid=FORBID_SOFTMAX, hint=SOFTMAX_HINT)
     if caught:
         w = caught[0]
-        scores = "softmax warns on the scores [[1000, 1001, 999], [-1000, -1001, -999]]"
         if any("overflow" in str(c.message) for c in caught):
             why = ("exp overflows: subtract the maximum of each row, np.max(z, axis=axis, keepdims=True), "
                    "before exponentiating")
         else:
             why = ("the second row underflows to 0 / 0: subtract the maximum of each row (keepdims=True), not "
                    "the maximum of the whole array, so that every row keeps an exponent of exp(0) = 1")
-        raise AssertionError(f"{scores} ({w.category.__name__}: {w.message}): {why}")
+        raise AssertionError(f"softmax warns on the scores {shown}{dtype_note(dtype)}: {why} "
+                             f"(the warning: {w.category.__name__}: {w.message})")
     assert_shape(got, z.shape, "softmax(z)")
     bad = ~np.isfinite(got).all(axis=-1)
     if bad.any():
         row = int(np.argmax(bad))
         raise AssertionError(
-            f"softmax gives NaN or infinity in row {row} of [[1000, 1001, 999], [-1000, -1001, -999]]: "
+            f"softmax gives NaN or infinity in row {row} of {shown}{dtype_note(dtype)}: "
             "subtract the maximum of each row (keepdims=True), not the maximum of the whole array, "
             "so that no row underflows to 0 / 0")
-    _explain(got, rnnkit.softmax(z), "softmax of large scores", axes=("row", "class"),
+    _explain(got, rnnkit.softmax(z), _label("softmax of large scores", dtype), axes=("row", "class"),
              hint="subtract the maximum of each row before exponentiating")
-    _dtype(got, dtype, "softmax(z)")
+
+
+def check_softmax_keeps(student, shape=(3, 4), seed=0):
+    """float32 in, float32 out (and float64 likewise); the scores z unchanged."""
+    z = np.random.default_rng(seed).normal(scale=2.0, size=shape)
+    _keeps(student, "softmax", lambda dtype: (z.astype(dtype),), ("z",),
+           lambda got: [("softmax(z)", got)], FORBID_SOFTMAX, hint=SOFTMAX_HINT)
 
 
 # ---------------------------------------------------------------- rnn_step_forward
+
+
+FORBID_STEP = ("rnn_step_forward", "rnn_forward")
+STEP_ARGS = ("x", "h_prev", "Wx", "Wh", "b")
 
 
 def rnn_inputs(N, D, H, dtype=np.float64, seed=0, scale=1.0):
@@ -248,12 +329,20 @@ def rnn_inputs(N, D, H, dtype=np.float64, seed=0, scale=1.0):
 STEP_HINT = "h_next = tanh(x @ Wx + h_prev @ Wh + b)"
 SHAPE_HINT = ("check the shapes of the products: x (N, D) @ Wx (D, H) and h_prev (N, H) @ Wh (H, H), "
               "plus b (H,)")
+TANH_WARNS = ("use np.tanh, which saturates at -1 and +1 without overflow; a tanh written with exp "
+              "overflows once the pre-activation is large")
+
+# Sizes every exercise of the notebook is tried on in its visible tests: each of N, D, H
+# equal to 1 on its own, and all at once (a np.squeeze breaks exactly these).
+STEP_SIZES = [(2, 3, 4), (1, 4, 3), (3, 1, 2), (3, 2, 1), (1, 1, 1)]
+SEQUENCE_SIZES = [(2, 3, 4, 5), (1, 3, 2, 2), (3, 1, 2, 2), (3, 2, 1, 2), (3, 2, 2, 1), (1, 1, 1, 1)]
 
 
 def step(student, x, h_prev, Wx, Wh, b, name="rnn_step_forward"):
-    """h_next of the student's step, with rnnkit trapped and the return value checked."""
-    result = call(student, name, x, h_prev, Wx, Wh, b, forbid=("rnn_step_forward", "rnn_forward"),
-                  hint=SHAPE_HINT)
+    """h_next of the student's step, on copies, with rnnkit trapped and the return value checked."""
+    N, D = x.shape
+    result, _ = invoke(student, name, copies((x, h_prev, Wx, Wh, b)), forbid=FORBID_STEP, hint=SHAPE_HINT,
+                       on_warning=TANH_WARNS, dtype=x.dtype, sizes=size_text(N=N, D=D, H=Wh.shape[0]))
     h_next, _ = _pair(result, name, "h_next")
     return h_next
 
@@ -271,7 +360,8 @@ def _activation_mistakes(a):
 def check_rnn_step_forward(student, N=2, D=3, H=4, dtype=np.float64, seed=0, scale=1.0):
     """Compare one step with rnnkit; on a mismatch, probe each term with the others zeroed.
 
-    Returns the student's h_next.
+    Values only (the dtype is :func:`check_rnn_step_forward_keeps`'s). Returns the
+    student's h_next.
     """
     x, h_prev, Wx, Wh, b = rnn_inputs(N, D, H, dtype, seed, scale)
     expected, _ = rnnkit.rnn_step_forward(x, h_prev, Wx, Wh, b)
@@ -285,9 +375,15 @@ def check_rnn_step_forward(student, N=2, D=3, H=4, dtype=np.float64, seed=0, sca
                 raise AssertionError(f"h_next is wrong: {explanation}")
         where = _first_difference(got, expected, "N H", rtol, atol)
         diagnosis = diagnose_rnn_step_forward(student, x, h_prev, Wx, Wh, b)
-        raise AssertionError(f"h_next differs from the reference at {where}; {diagnosis}")
-    _dtype(got, dtype, "h_next")
+        raise AssertionError(f"h_next{dtype_note(dtype)} differs from the reference at {where}; {diagnosis}")
     return got
+
+
+def check_rnn_step_forward_keeps(student, N=3, D=2, H=4):
+    """float32 in, float32 h_next out (and float64 likewise); no argument changed."""
+    _keeps(student, "rnn_step_forward", lambda dtype: rnn_inputs(N, D, H, dtype, seed=5), STEP_ARGS,
+           lambda result: [("h_next", _pair(result, "rnn_step_forward", "h_next")[0])], FORBID_STEP,
+           hint=SHAPE_HINT)
 
 
 def _first_difference(got, expected, axes, rtol, atol):
@@ -295,7 +391,7 @@ def _first_difference(got, expected, axes, rtol, atol):
     index = tuple(np.argwhere(bad)[0])
     names = AXES[axes]
     return (", ".join(f"{axis} {int(i)}" for axis, i in zip(names, index))
-            + f" (got {got[index]:.6g}, expected {expected[index]:.6g})")
+            + f" (got {plain(got[index])}, expected {plain(expected[index])})")
 
 
 def diagnose_rnn_step_forward(student, x, h_prev, Wx, Wh, b):
@@ -339,6 +435,10 @@ def diagnose_rnn_step_forward(student, x, h_prev, Wx, Wh, b):
 # ---------------------------------------------------------------- rnn_forward
 
 
+FORBID_FORWARD = ("rnn_forward", "rnn_step_forward")
+FORWARD_ARGS = ("x", "h0", "Wx", "Wh", "b")
+
+
 def sequence_inputs(N, T, D, H, dtype=np.float64, seed=0, scale=1.0):
     """x (N, T, D), h0 (N, H), Wx (D, H), Wh (H, H), b (H,)."""
     rng = np.random.default_rng(seed)
@@ -355,8 +455,10 @@ FORWARD_HINT = ("step t's input is x[:, t, :]; run h_t = tanh(x_t @ Wx + h_(t-1)
 
 
 def forward(student, x, h0, Wx, Wh, b):
-    result = call(student, "rnn_forward", x, h0, Wx, Wh, b, forbid=("rnn_forward", "rnn_step_forward"),
-                  hint=FORWARD_HINT)
+    N, T, D = x.shape
+    result, _ = invoke(student, "rnn_forward", copies((x, h0, Wx, Wh, b)), forbid=FORBID_FORWARD,
+                       hint=FORWARD_HINT, on_warning=TANH_WARNS, dtype=x.dtype,
+                       sizes=size_text(N=N, T=T, D=D, H=h0.shape[1]))
     h, _ = _pair(result, "rnn_forward", "h")
     if not isinstance(h, np.ndarray):
         raise AssertionError(f"h should be a NumPy array, but it is {type(h).__name__}")
@@ -375,6 +477,31 @@ def _reference_steps(x, h0, Wx, Wh, b, start=None):
     return out
 
 
+def _own_steps(step_fn, x, h0, Wx, Wh, b):
+    """The states the student's own rnn_step_forward gives, step after step, or None if it fails."""
+    try:
+        h, out = h0, []
+        for t in range(x.shape[1]):
+            result, _ = invoke(step_fn, "rnn_step_forward", copies((x[:, t], h, Wx, Wh, b)), forbid=FORBID_STEP)
+            h = np.asarray(_pair(result, "rnn_step_forward", "h_next")[0])
+            out.append(h)
+        return np.stack(out, axis=1)
+    except (AssertionError, ValueError, TypeError, IndexError, NotImplementedError):
+        return None
+
+
+def _step_is_right(step_fn, x, h0, Wx, Wh, b):
+    """Whether the student's rnn_step_forward agrees with rnnkit on the first step of x."""
+    expected, _ = rnnkit.rnn_step_forward(x[:, 0], h0, Wx, Wh, b)
+    own = _own_steps(step_fn, x[:, :1], h0, Wx, Wh, b)
+    rtol, atol = tolerances(x.dtype)
+    return own is not None and _same(own[:, 0], expected, rtol, atol)
+
+
+STEP_FIRST = ("your rnn_step_forward does not agree with rnnkit (its own test says how), and rnn_forward "
+              "depends on it: fix rnn_step_forward first. ")
+
+
 def assert_sequence_shape(h, N, T, H):
     """h must be the (N, T, H) array of every hidden state; explain the usual wrong shapes."""
     if not isinstance(h, np.ndarray):
@@ -383,27 +510,40 @@ def assert_sequence_shape(h, N, T, H):
         return
     if h.shape == (N, H):
         raise AssertionError(
-            f"h has shape {h.shape} = (N, H): rnn_forward returns every hidden state, shape (N, T, H) = "
-            f"{(N, T, H)}, not only the last one")
+            f"h has shape {plain(h.shape)} = (N, H): rnn_forward returns every hidden state, shape (N, T, H) = "
+            f"{plain((N, T, H))}, not only the last one")
     if h.shape == (T, N, H):
         raise AssertionError(
-            f"h has shape {h.shape} = (T, N, H): it is time-major; the course is batch first, return h of "
-            f"shape (N, T, H) = {(N, T, H)}")
+            f"h has shape {plain(h.shape)} = (T, N, H): it is time-major; the course is batch first, return h "
+            f"of shape (N, T, H) = {plain((N, T, H))}")
     if h.ndim == 3 and h.shape[0] == N and h.shape[2] == H and h.shape[1] != T:
         raise AssertionError(
             f"h has {h.shape[1]} time steps, expected T = {T}: store one state per input step, h_1 ... h_T")
-    raise AssertionError(f"h has shape {h.shape}, expected (N, T, H) = {(N, T, H)}")
+    raise AssertionError(f"h has shape {plain(h.shape)}, expected (N, T, H) = {plain((N, T, H))}"
+                         f" for {size_text(N=N, T=T, H=H)}")
 
 
-def check_rnn_forward(student, N=2, T=3, D=4, H=5, dtype=np.float64, seed=0, scale=1.0):
-    """Compare the whole sequence with rnnkit, naming the usual mistakes; returns the student's h."""
+def check_rnn_forward(student, N=2, T=3, D=4, H=5, dtype=np.float64, seed=0, scale=1.0, step=None):
+    """Compare the whole sequence with rnnkit, naming the usual mistakes; returns the student's h.
+
+    step: the student's rnn_step_forward. A loop that runs that step correctly passes even
+    when the step itself is wrong (the step's own test takes its points); when the loop
+    is wrong too, the message says first that the step is.
+    """
     x, h0, Wx, Wh, b = sequence_inputs(N, T, D, H, dtype, seed, scale)
     expected, _ = rnnkit.rnn_forward(x, h0, Wx, Wh, b)
     got = forward(student, x, h0, Wx, Wh, b)
     rtol, atol = tolerances(dtype)
     if _same(got, expected, rtol, atol):
-        _dtype(got, dtype, "h")
         return got
+    step_right = step is None or _step_is_right(step, x, h0, Wx, Wh, b)
+    if not step_right:
+        own = _own_steps(step, x, h0, Wx, Wh, b)
+        if own is not None and _same(got, own, rtol, atol):
+            print("rnn_forward runs your rnn_step_forward correctly, so this test passes; rnn_step_forward "
+                  "itself is wrong, and its own test says how")
+            return got
+    first = "" if step_right else STEP_FIRST
 
     assert_sequence_shape(got, N, T, H)
     zeros = np.zeros_like(h0)
@@ -421,7 +561,7 @@ def check_rnn_forward(student, N=2, T=3, D=4, H=5, dtype=np.float64, seed=0, sca
     ]
     for wrong, explanation in known:
         if _same(got, wrong, rtol, atol):
-            raise AssertionError(f"h is wrong: {explanation}")
+            raise AssertionError(f"{first}h is wrong: {explanation}")
     assert_shape(got, (N, T, H), "h")
     t = first_bad_step(got, expected, rtol=rtol, atol=atol)
     if t == 0:
@@ -430,5 +570,30 @@ def check_rnn_forward(student, N=2, T=3, D=4, H=5, dtype=np.float64, seed=0, sca
     else:
         hint = (f"steps 0 to {t - 1} are right and step {t} is not: is the state carried from step {t - 1} "
                 f"to step {t}, and does step {t} read x[:, {t}, :]?")
-    assert_close(got, expected, "h", axes="N T H", hint=hint, rtol=rtol, atol=atol)
+    assert_close(got, expected, f"{first}h{dtype_note(dtype)}", axes="N T H", hint=hint, rtol=rtol, atol=atol)
     return got
+
+
+def check_rnn_forward_keeps(student, N=3, T=2, D=2, H=4, step=None):
+    """float32 in, float32 h out (and float64 likewise); no argument changed.
+
+    A float64 h that only passes on the float64 of the student's own rnn_step_forward
+    passes here: that step's own test takes the point.
+    """
+    for dtype in (np.float64, np.float32):
+        args = sequence_inputs(N, T, D, H, dtype, seed=6)
+        passed = copies(args)
+        result, _ = invoke(student, "rnn_forward", passed, forbid=FORBID_FORWARD, hint=FORWARD_HINT)
+        assert_inputs_unchanged("rnn_forward", FORWARD_ARGS, args, passed)
+        h, _ = _pair(result, "rnn_forward", "h")
+        if not isinstance(h, np.ndarray):
+            raise AssertionError(f"h should be a NumPy array, but it is {type(h).__name__}")
+        if h.dtype == np.dtype(dtype):
+            continue
+        if step is not None:
+            own = _own_steps(step, args[0][:, :1], *args[1:])
+            if own is not None and own.dtype != np.dtype(dtype) and own.dtype == h.dtype:
+                print(f"h has dtype {h.dtype} for {np.dtype(dtype)} inputs because your rnn_step_forward "
+                      "returns that dtype: its own test takes the point, this one passes")
+                continue
+        _dtype(h, dtype, "h")

@@ -85,7 +85,7 @@ CATALOGUE = [
     Mistake(STEP, "db averaged over the batch", _step(db="da.mean(axis=0)"), r"averaged over the batch"),
     Mistake(STEP, "db not summed", _step(db="da"), r"db must be summed over the batch rows"),
     Mistake(STEP, "db promoted to float64", _step(db="da.sum(axis=0, dtype=np.float64)"),
-            r"db has dtype float64, expected float32"),
+            r"db from rnn_step_backward has dtype float64 for float32 inputs"),
     Mistake(STEP, "calls rnnkit", "def rnn_step_backward(dh_next, cache):\n"
             "    return rnnkit.rnn_step_backward(dh_next, cache)\n", r"calls rnnkit\.rnn_step_backward"),
     # rnn_backward
