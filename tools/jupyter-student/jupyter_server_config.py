@@ -46,12 +46,7 @@ def disable_plugins(handler, page_config):
     return page_config
 
 
-c.ServerApp.tornado_settings = {
-    "page_config_hook": disable_plugins,
-    # jupyter_server's default pong timeout (3 pings) is longer than the ping interval, which
-    # tornado 6.5 refuses with a warning for every websocket; it waits one interval instead.
-    "ws_ping_timeout": 30000,
-}
+c.ServerApp.tornado_settings = {"page_config_hook": disable_plugins}
 
 # Default settings of JupyterLab (lab-settings/overrides.json): no news prompt, Markdown
 # opened rendered. The student can still change them in Settings.
