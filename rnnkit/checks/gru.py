@@ -4,14 +4,18 @@ The same approach as :mod:`rnnkit.checks.lstm`: compare with rnnkit, then name t
 mistake whose result matches (z on the wrong side of the update, the reset gate placed
 before the recurrent product when it belongs after, or the reverse, gate blocks read in
 another order, ...), or find the faulty term by zeroing every input but one. Every check
-runs for either placement of the reset gate (``reset_after``).
+runs for either placement of the reset gate (``reset_after``), and each exercise is graded
+in the parts of :mod:`rnnkit.checks.lstm` (values, dtype, extreme inputs and inputs left
+as they were), the backward on its own against the student's own forward.
 """
 import itertools
 
 import numpy as np
 
 import rnnkit
-from .lstm import call, compare, compare_blocks, draw, same, unpack
+from .lstm import (_finish, _forward_note, _start_part, call, check_untouched, compare, compare_blocks, copied,
+                   directional_check, draw, gate_blocks, labelled, once, own_forward, part_defaults, passes,
+                   same, unpack)
 from ..testing import assert_shape
 
 GRU = ("gru_step_forward", "gru_forward", "gru_step_backward", "gru_backward")
@@ -95,13 +99,14 @@ def _locate(student, args, names, ref_fn, dtype, reset_after):
     for k, name in enumerate(names):
         if not np.any(args[k]):
             continue
-        probe = list(args)
+        probe = list(copied(args))
         probe[k] = np.zeros_like(args[k])
         try:
-            got = call(student, "", *probe, reset_after=reset_after, forbid=GRU)
+            got = call(student, "", *probe, reset_after=reset_after, forbid=GRU, caught=[])
         except AssertionError:
             continue
-        if same(got[0], ref_fn(*probe, reset_after=reset_after)[0], dtype):
+        probe[k] = np.zeros_like(args[k])
+        if isinstance(got, tuple) and same(got[0], ref_fn(*copied(probe), reset_after=reset_after)[0], dtype):
             return (f"Setting {name} to zero makes your result agree with the reference, "
                     f"so the term that involves {name} is the faulty one.")
     return ""
@@ -109,38 +114,94 @@ def _locate(student, args, names, ref_fn, dtype, reset_after):
 
 # ---------------------------------------------------------------- gru_step_forward
 
+STEP_INPUTS = ("x", "h_prev", "Wx", "Wh", "b")
 
-def check_gru_step_forward(student, reset_after=False, N=3, D=4, H=5, dtype=np.float64, seed=0, scale=1.0):
-    """Compare student(x, h_prev, Wx, Wh, b, reset_after) with rnnkit on one step."""
+
+def check_gru_step_forward(student, reset_after=False, N=3, D=4, H=5, dtype=None, seed=0, scale=None,
+                           part="values"):
+    """Compare student(x, h_prev, Wx, Wh, b, reset_after) with rnnkit on one step.
+
+    part: "values", "dtype" (float32) or "extreme" (saturated gates), as in rnnkit.checks.lstm.
+    """
+    dtype, scale = part_defaults(part, dtype, scale)
     x, h_prev, Wx, Wh, b = random_gru(N, 1, D, H, dtype, seed, scale, reset_after)
     args = (x[:, 0], h_prev, Wx, Wh, b)
-    got = unpack(call(student, "gru_step_forward", *args, reset_after=reset_after, forbid=GRU),
-                 "gru_step_forward", ("h_next", "cache"))[0]
+    caught = []
+    got = unpack(call(student, "gru_step_forward", *copied(args), reset_after=reset_after, forbid=GRU,
+                      caught=caught), "gru_step_forward", ("h_next", "cache"))[0]
+    name = f"h_next (reset_after={reset_after})"
+    assert_shape(got, (N, H), labelled(name, dtype))
+    base = once(lambda: passes(check_gru_step_forward, student, reset_after, N, D, H, np.float64, seed, 1.0))
+    if not _start_part(part, ((name, got),), dtype, "gru_step_forward", caught, base):
+        return
     ref = rnnkit.gru_step_forward(*args, reset_after=reset_after)[0]
     where = ""
     if not same(got, ref, dtype):
-        where = _locate(student, args, ("x", "h_prev", "Wx", "Wh", "b"), rnnkit.gru_step_forward,
-                        dtype, reset_after)
-    compare(got, ref, f"h_next (reset_after={reset_after})", "N H", dtype=dtype,
-            mistakes=step_mistakes(*args, reset_after),
+        where = _locate(student, args, STEP_INPUTS, rnnkit.gru_step_forward, dtype, reset_after)
+    compare(got, ref, name, "N H", dtype=dtype, mistakes=step_mistakes(*args, reset_after),
             hint=where or "expected h_next = (1 - z) * n + z * h_prev")
+    _finish(part, "gru_step_forward", caught)
+
+
+def check_gru_step_forward_inputs(student, reset_after=False, N=2, D=3, H=4, seed=5):
+    """gru_step_forward must leave its arguments as they were."""
+    x, h_prev, Wx, Wh, b = random_gru(N, 1, D, H, np.float64, seed, 1.0, reset_after)
+    check_untouched(student, "gru_step_forward", (x[:, 0], h_prev, Wx, Wh, b), STEP_INPUTS, GRU,
+                    kwargs={"reset_after": reset_after})
 
 
 # ---------------------------------------------------------------- gru_forward
 
 
-def check_gru_forward(student, reset_after=False, N=3, T=4, D=4, H=5, dtype=np.float64, seed=0, scale=1.0):
-    """Compare student(x, h0, Wx, Wh, b, reset_after) with rnnkit over a sequence."""
-    x, h0, Wx, Wh, b = random_gru(N, T, D, H, dtype, seed, scale, reset_after)
+def _own_chain(student_step, x, h0, Wx, Wh, b, reset_after):
+    """h (N, T, H) from a loop over the student's own step, or None when the step fails."""
+    h, out = h0, []
     try:
-        got = call(student, "gru_forward", x, h0, Wx, Wh, b, reset_after=reset_after, forbid=GRU)
+        for t in range(x.shape[1]):
+            h, _ = call(student_step, "gru_step_forward", *copied((x[:, t], h, Wx, Wh, b)),
+                        reset_after=reset_after, forbid=GRU, caught=[])
+            out.append(np.asarray(h))
+        return np.stack(out, axis=1)
+    except (AssertionError, ValueError, TypeError):
+        return None
+
+
+def check_gru_forward(student, reset_after=False, N=3, T=4, D=4, H=5, dtype=None, seed=0, scale=None,
+                      part="values", student_step=None):
+    """Compare student(x, h0, Wx, Wh, b, reset_after) with rnnkit over a sequence.
+
+    With student_step (the student's gru_step_forward) given and differing from rnnkit's,
+    a loop over the student's own step is accepted too.
+    """
+    dtype, scale = part_defaults(part, dtype, scale)
+    x, h0, Wx, Wh, b = random_gru(N, T, D, H, dtype, seed, scale, reset_after)
+    caught = []
+    try:
+        got = call(student, "gru_forward", *copied((x, h0, Wx, Wh, b)), reset_after=reset_after, forbid=GRU,
+                   caught=caught)
     except AssertionError as exc:
         if reset_after and " raised " in str(exc):
             raise AssertionError(f"{exc}. With reset_after=True, b has shape (2, 3H): does gru_forward pass "
                                  "reset_after on to gru_step_forward?") from exc
         raise
     got = unpack(got, "gru_forward", ("h", "cache"))[0]
+    name = f"h (reset_after={reset_after})"
+    base = once(lambda: passes(check_gru_forward, student, reset_after, N, T, D, H, np.float64, seed, 1.0,
+                               student_step=student_step))
+    if not _start_part(part, ((name, got),), dtype, "gru_forward", caught, base):
+        return
     ref = rnnkit.gru_forward(x, h0, Wx, Wh, b, reset_after=reset_after)[0]
+    if student_step is not None and not same(got, ref, dtype):
+        own = _own_chain(student_step, x, h0, Wx, Wh, b, reset_after)
+        step_ref = rnnkit.gru_step_forward(x[:, 0], h0, Wx, Wh, b, reset_after=reset_after)[0]
+        if own is not None and not same(own[:, 0], step_ref, dtype):
+            if same(got, own, dtype):
+                _finish(part, "gru_forward", caught)
+                return
+            compare(got, own, name, "N T H", dtype=dtype, hint=(
+                "your gru_step_forward differs from the reference (its own test says how), so gru_forward "
+                "is compared with a loop over your gru_step_forward, carrying h from step to step with "
+                "the same reset_after"))
     stale = np.stack([_step(x[:, t], h0, Wx, Wh, b, reset_after) for t in range(T)], axis=1)
     mistakes = [
         (stale, "every step starts again from h0: carry h from one step to the next"),
@@ -162,7 +223,15 @@ def check_gru_forward(student, reset_after=False, N=3, T=4, D=4, H=5, dtype=np.f
     elif bad_t is not None:
         hint = (f"steps 0..{bad_t - 1} are right and step {bad_t} is not: what is carried from one "
                 "step to the next is wrong")
-    compare(got, ref, f"h (reset_after={reset_after})", "N T H", dtype=dtype, mistakes=mistakes, hint=hint)
+    compare(got, ref, name, "N T H", dtype=dtype, mistakes=mistakes, hint=hint)
+    _finish(part, "gru_forward", caught)
+
+
+def check_gru_forward_inputs(student, reset_after=False, N=2, T=3, D=3, H=4, seed=6):
+    """gru_forward must leave its arguments as they were."""
+    x, h0, Wx, Wh, b = random_gru(N, T, D, H, np.float64, seed, 1.0, reset_after)
+    check_untouched(student, "gru_forward", (x, h0, Wx, Wh, b), ("x", "h0", "Wx", "Wh", "b"), GRU,
+                    kwargs={"reset_after": reset_after})
 
 
 # ---------------------------------------------------------------- gru_step_backward
@@ -179,46 +248,75 @@ HINTS = {
 }
 
 
-def _cache_from(student_forward, name, args, reset_after):
-    out = call(student_forward, name, *args, reset_after=reset_after, forbid=GRU)
-    if not isinstance(out, tuple) or len(out) < 2:
-        raise AssertionError(f"{name} must return its cache as the last item; check {name} first")
-    return out[-1]
-
-
 def _compare_grads(got, ref, probe, dtype, axes):
-    for k, name in enumerate(STEP_GRADS):
-        if not isinstance(got[k], np.ndarray):
-            raise AssertionError(f"{name} should be a NumPy array, but it is {type(got[k]).__name__}")
-    for k, name in enumerate(STEP_GRADS):
+    # the gate-stacked gradients first: their message names the gate block that is wrong
+    for k in (4, 2, 3, 0, 1):
+        name = STEP_GRADS[k]
         if k >= 2:
             compare_blocks(got[k], ref[k], name, GATES, f"{probe}: {HINTS[name]}", dtype)
         else:
             compare(got[k], ref[k], name, axes[k], dtype=dtype, hint=f"{probe}: {HINTS[name]}")
 
 
-def check_gru_step_backward(student, student_forward, reset_after=False, N=3, D=4, H=5,
-                            dtype=np.float64, seed=0, scale=1.0):
-    """Compare student(dh_next, cache) with rnnkit, cache from student_forward.
+def _grad_shapes(got, shapes, dtype, reset_after):
+    for k, name in enumerate(STEP_GRADS):
+        label = f"{name} (reset_after={reset_after}{', input and recurrent biases' if name == 'db' and reset_after else ''})"
+        assert_shape(got[k], shapes[k], labelled(label, dtype))
 
-    Probes: dh_next with one hidden unit nonzero, then random.
+
+def check_gru_step_backward(student, student_forward, reset_after=False, N=3, D=4, H=5,
+                            dtype=None, seed=0, scale=None, part="values"):
+    """Check student(dh_next, cache), the cache from student_forward on the same inputs.
+
+    Probes: dh_next with one hidden unit nonzero, then random. Against rnnkit when the
+    student's forward agrees with it, else against numerical derivatives of the student's
+    own forward. Every call gets a fresh cache.
     """
+    dtype, scale = part_defaults(part, dtype, scale)
     x, h_prev, Wx, Wh, b = random_gru(N, 1, D, H, dtype, seed, scale, reset_after)
     args = (x[:, 0], h_prev, Wx, Wh, b)
-    cache = _cache_from(student_forward, "gru_step_forward", args, reset_after)
-    ref_cache = rnnkit.gru_step_forward(*args, reset_after=reset_after)[1]
+    out = own_forward(student_forward, "gru_step_forward", args, GRU, reset_after=reset_after)
+    ref_h, ref_cache = rnnkit.gru_step_forward(*args, reset_after=reset_after)
+    forward_right = same(out[0], ref_h, dtype)
     rng = np.random.default_rng(seed + 1)
     full = draw(rng, (N, H), 1.0, dtype)
     one = np.zeros_like(full)
     one[:, H - 1] = full[:, H - 1]
     bx, bh = (b[0], b[1]) if reset_after else (b, 0.0)
     z = rnnkit.sigmoid((args[0] @ Wx + bx + h_prev @ Wh + bh)[:, H : 2 * H])
+    shapes = [(N, D), (N, H), (D, 3 * H), (H, 3 * H), b.shape]
+    caught = []
+    base = once(lambda: passes(check_gru_step_backward, student, student_forward, reset_after, N, D, H,
+                               np.float64, seed, 1.0))
     for dh_next, probe in ((one, f"with dh_next zero except at hidden unit {H - 1}"),
                            (full, "with dh_next random")):
-        got = unpack(call(student, "gru_step_backward", dh_next, cache, forbid=GRU),
+        cache = own_forward(student_forward, "gru_step_forward", args, GRU, reset_after=reset_after)[-1]
+        got = unpack(call(student, "gru_step_backward", copied(dh_next), cache, forbid=GRU, caught=caught),
                      "gru_step_backward", STEP_GRADS)
+        _grad_shapes(got, shapes, dtype, reset_after)
+        if part == "dtype" and np.asarray(out[0]).dtype != dtype:
+            print(f"(your gru_step_forward returns {np.asarray(out[0]).dtype} for {dtype} inputs, so the "
+                  "dtype of gru_step_backward is not graded here; the forward's own test charges it)")
+            return
+        if not _start_part(part, tuple(zip(STEP_GRADS, got)), dtype, "gru_step_backward", caught, base):
+            return
+        if not forward_right:
+            if part != "values":
+                continue
+            upstream = dh_next
+
+            def loss(*probe_args):
+                h_ = call(student_forward, "gru_step_forward", *copied(probe_args), reset_after=reset_after,
+                          forbid=GRU, caught=[])[0]
+                return float(np.sum(h_ * upstream))
+
+            blocks = {name: gate_blocks(3, H, GATES) for name in ("dWx", "dWh", "db")}
+            directional_check(loss, [np.array(v) for v in args], got, STEP_GRADS, blocks, seed + 2,
+                              f"{_forward_note('gru_step_forward', 'gru_step_backward')} "
+                              f"(reset_after={reset_after}, {probe})")
+            continue
         ref = rnnkit.gru_step_backward(dh_next, ref_cache)
-        if isinstance(got[1], np.ndarray) and not same(got[1], ref[1], dtype):
+        if not same(got[1], ref[1], dtype):
             flipped = ref[1] - dh_next * z + dh_next * (1 - z)
             if same(got[1], flipped, dtype):
                 raise AssertionError(f"dh_prev is wrong {probe}: the direct path is dh_next * z "
@@ -226,9 +324,17 @@ def check_gru_step_backward(student, student_forward, reset_after=False, N=3, D=
             if same(got[1], ref[1] - dh_next * z, dtype):
                 raise AssertionError(f"dh_prev is wrong {probe}: the direct path dh_next * z (from the "
                                      "term z * h_prev of the update) is missing")
-        _compare_grads(got, ref, probe, dtype, ("N D", "N H"))
-        if reset_after:
-            assert_shape(got[4], (2, 3 * H), "db (reset_after=True, input and recurrent biases)")
+        _compare_grads(got, ref, f"reset_after={reset_after}, {probe}", dtype, ("N D", "N H"))
+    _finish(part, "gru_step_backward", caught)
+
+
+def check_gru_step_backward_inputs(student, student_forward, reset_after=False, N=2, D=3, H=4, seed=7):
+    """gru_step_backward must leave dh_next as it was (it may take its cache apart)."""
+    x, h_prev, Wx, Wh, b = random_gru(N, 1, D, H, np.float64, seed, 1.0, reset_after)
+    cache = own_forward(student_forward, "gru_step_forward", (x[:, 0], h_prev, Wx, Wh, b), GRU,
+                        reset_after=reset_after)[-1]
+    dh = draw(np.random.default_rng(seed), (N, H), 1.0, np.float64)
+    check_untouched(student, "gru_step_backward", (dh, cache), ("dh_next", "cache"), GRU, skip=("cache",))
 
 
 # ---------------------------------------------------------------- gru_backward
@@ -250,15 +356,19 @@ def step_contributions(dh, x, h0, Wx, Wh, b, reset_after):
 
 
 def check_gru_backward(student, student_forward, reset_after=False, N=3, T=5, D=4, H=6,
-                       dtype=np.float64, seed=0, scale=1.0):
-    """Compare student(dh, cache) with rnnkit over a sequence, cache from student_forward.
+                       dtype=None, seed=0, scale=None, part="values"):
+    """Check student(dh, cache), the cache from student_forward on the same inputs.
 
-    Probes: dh zero except at the last step, except at a middle step, then random.
+    Probes: dh zero except at the last step, except at a middle step, then random. Against
+    rnnkit when the student's forward agrees with it, else against numerical derivatives of
+    the student's own forward. Every call gets a fresh cache.
     """
+    dtype, scale = part_defaults(part, dtype, scale)
     x, h0, Wx, Wh, b = random_gru(N, T, D, H, dtype, seed, scale, reset_after)
     args = (x, h0, Wx, Wh, b)
-    cache = _cache_from(student_forward, "gru_forward", args, reset_after)
-    ref_cache = rnnkit.gru_forward(*args, reset_after=reset_after)[1]
+    out = own_forward(student_forward, "gru_forward", args, GRU, reset_after=reset_after)
+    ref_h, ref_cache = rnnkit.gru_forward(*args, reset_after=reset_after)
+    forward_right = same(out[0], ref_h, dtype)
     rng = np.random.default_rng(seed + 1)
     full = draw(rng, (N, T, H), 1.0, dtype)
     probes = []
@@ -267,20 +377,53 @@ def check_gru_backward(student, student_forward, reset_after=False, N=3, T=5, D=
         only[:, t] = full[:, t]
         probes.append((only, t, f"with dh zero except at time step {t}"))
     probes.append((full, None, "with dh random at every time step"))
+    shapes = [(N, T, D), (N, H), (D, 3 * H), (H, 3 * H), b.shape]
+    caught = []
+    base = once(lambda: passes(check_gru_backward, student, student_forward, reset_after, N, T, D, H,
+                               np.float64, seed, 1.0))
     for dh, t_only, probe in probes:
-        got = unpack(call(student, "gru_backward", dh, cache, forbid=GRU), "gru_backward", STEP_GRADS)
+        cache = own_forward(student_forward, "gru_forward", args, GRU, reset_after=reset_after)[-1]
+        got = unpack(call(student, "gru_backward", copied(dh), cache, forbid=GRU, caught=caught),
+                     "gru_backward", STEP_GRADS)
+        _grad_shapes(got, shapes, dtype, reset_after)
+        if part == "dtype" and np.asarray(out[0]).dtype != dtype:
+            print(f"(your gru_forward returns {np.asarray(out[0]).dtype} for {dtype} inputs, so the dtype "
+                  "of gru_backward is not graded here; the forward's own test charges it)")
+            return
+        if not _start_part(part, tuple(zip(STEP_GRADS, got)), dtype, "gru_backward", caught, base):
+            return
+        if not forward_right:
+            if part != "values":
+                continue
+            upstream = dh
+
+            def loss(*probe_args):
+                h_ = call(student_forward, "gru_forward", *copied(probe_args), reset_after=reset_after,
+                          forbid=GRU, caught=[])[0]
+                return float(np.sum(h_ * upstream))
+
+            blocks = {name: gate_blocks(3, H, GATES) for name in ("dWx", "dWh", "db")}
+            directional_check(loss, [np.array(v) for v in args], got, STEP_GRADS, blocks, seed + 2,
+                              f"{_forward_note('gru_forward', 'gru_backward')} (reset_after={reset_after}, "
+                              f"{probe})")
+            continue
         ref = rnnkit.gru_backward(dh, ref_cache)
-        for k, name in enumerate(STEP_GRADS):
-            if not isinstance(got[k], np.ndarray):
-                raise AssertionError(f"{name} should be a NumPy array, but it is {type(got[k]).__name__}")
         dx = got[0]
-        assert_shape(dx, ref[0].shape, "dx")
+        if not same(dx, ref[0], dtype) and all(not np.any(g) for g in got):
+            raise AssertionError(
+                f"every gradient gru_backward returned is zero {probe}: step t receives dh[:, t], the "
+                "gradient of its own output, plus the dh_prev of step t+1; it looks as if dh[:, t] is "
+                "never added")
         if t_only is not None and not same(dx, ref[0], dtype):
             later = np.abs(dx[:, t_only + 1 :]).max() if t_only + 1 < T else 0.0
             if later > 0:
                 raise AssertionError(
                     f"dx is wrong {probe}: dx is not zero after step {t_only}, but step {t_only} cannot "
                     "depend on later inputs; the gradient must go backwards in time, from t+1 to t")
+            if np.abs(dx[:, t_only]).max() == 0:
+                raise AssertionError(
+                    f"dx is wrong {probe}: dx is zero at step {t_only} itself, so dh[:, {t_only}] does not "
+                    f"reach step {t_only}; step t receives dh[:, t] + the dh_prev of step t+1")
             if t_only and np.abs(dx[:, :t_only]).max() == 0:
                 raise AssertionError(
                     f"dx is wrong {probe}: dx is zero before step {t_only}, so the gradient is not "
@@ -308,3 +451,12 @@ def check_gru_backward(student, student_forward, reset_after=False, N=3, T=5, D=
             compare_blocks(got[k], ref[k], STEP_GRADS[k], GATES,
                            f"{probe}: dx and dh0 are right; {STEP_GRADS[k]} sums over the time steps "
                            "and the batch", dtype)
+    _finish(part, "gru_backward", caught)
+
+
+def check_gru_backward_inputs(student, student_forward, reset_after=False, N=2, T=3, D=3, H=4, seed=8):
+    """gru_backward must leave dh as it was (it may take its cache apart)."""
+    x, h0, Wx, Wh, b = random_gru(N, T, D, H, np.float64, seed, 1.0, reset_after)
+    cache = own_forward(student_forward, "gru_forward", (x, h0, Wx, Wh, b), GRU, reset_after=reset_after)[-1]
+    dh = draw(np.random.default_rng(seed), (N, T, H), 1.0, np.float64)
+    check_untouched(student, "gru_backward", (dh, cache), ("dh", "cache"), GRU, skip=("cache",))

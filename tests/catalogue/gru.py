@@ -1,5 +1,5 @@
 """Wrong answers to the exercises of 05-gru."""
-from catalogue import Mistake
+from catalogue import Answer, Mistake
 
 NOTEBOOK = "05-gru"
 
@@ -149,7 +149,8 @@ CATALOGUE = [
             r"has shape \(5, 2, 4\), expected \(2, 5, 4\)"),
     Mistake("gru_forward", "float64 states from float32 inputs",
             fw(("dtype=x.dtype", "dtype=np.float64")),
-            r"dtype float64, expected float32"),
+            r"with float32 inputs gru_forward returned h \(reset_after=False\) of dtype float64",
+            fails=("gru_forward_tests_2",)),
     Mistake("gru_forward", "calls rnnkit",
             "def gru_forward(x, h0, Wx, Wh, b, reset_after=False):\n"
             "    return rnnkit.gru_forward(x, h0, Wx, Wh, b, reset_after)\n",
@@ -157,20 +158,20 @@ CATALOGUE = [
     # ------------------------------------------------------------ gru_step_backward
     Mistake("gru_step_backward", "direct path with 1 - z",
             sb(("dh_prev = dh_next * z\n", "dh_prev = dh_next * (1 - z)\n")),
-            r"differs from the numerical gradient"),
+            r"the direct path is dh_next \* z .*not dh_next \* \(1 - z\)"),
     Mistake("gru_step_backward", "direct path missing",
             sb(("dh_prev = dh_next * z\n", "dh_prev = 0 * dh_next\n")),
-            r"differs from the numerical gradient"),
+            r"the direct path dh_next \* z .*is missing"),
     Mistake("gru_step_backward", "update gradient with the wrong sign",
             sb(("daz = dh_next * (h_prev - n) * z * (1 - z)", "daz = dh_next * (n - h_prev) * z * (1 - z)")),
-            r"differs from the numerical gradient"),
+            r"db differs .*the error is in the update gate z block"),
     Mistake("gru_step_backward", "dWh of n uses h_prev with the reset before",
             sb(("dWh = np.concatenate([h_prev.T @ dah, rec.T @ dan], axis=1)",
                 "dWh = np.concatenate([h_prev.T @ dah, h_prev.T @ dan], axis=1)")),
             r"dWh differs .*the error is in the candidate n block"),
     Mistake("gru_step_backward", "reset gradient through the wrong factor",
             sb(("dar = dan * rec * r * (1 - r)", "dar = dan * h_prev * r * (1 - r)")),
-            r"dh_prev \(reset_after=True\) differs from the numerical gradient"),
+            r"db differs .*the error is in the reset gate r block.*reset_after=True"),
     Mistake("gru_step_backward", "one bias row for reset after",
             sb(("db = np.stack([dax.sum(axis=0), dah.sum(axis=0)]) if reset_after else dax.sum(axis=0)",
                 "db = dax.sum(axis=0)")),
@@ -211,4 +212,27 @@ CATALOGUE = [
             "    _, ref = rnnkit.gru_forward(x, h0, Wx, Wh, b, reset_after=ra)\n"
             "    return rnnkit.gru_backward(dh, ref)\n",
             r"calls rnnkit\.gru_(forward|backward)"),
+    # ------------------------------------------------------------ requirements of their own
+    Mistake("gru_step_forward", "own sigmoid that overflows",
+            sf(("r = sigmoid(ax[:, :H] + ah[:, :H])", "sigmoid_ = lambda a: 1 / (1 + np.exp(-a))\n    r = sigmoid_(ax[:, :H] + ah[:, :H])"),
+               ("z = sigmoid(ax[:, H:2 * H] + ah[:, H:])", "z = sigmoid_(ax[:, H:2 * H] + ah[:, H:])")),
+            r"gru_step_forward issued a warning: with saturated gates .*stable sigmoid",
+            fails=("gru_step_forward_tests_3",)),
+    Mistake("gru_step_forward", "float64 result from float32 inputs",
+            sf(("h_next = (1 - z) * n + z * h_prev", "h_next = ((1 - z) * n + z * h_prev).astype(float)")),
+            r"with float32 inputs gru_step_forward returned h_next \(reset_after=False\) of dtype float64",
+            fails=("gru_step_forward_tests_2",)),
+    Mistake("gru_step_forward", "h_prev scaled in place",
+            sf(("h_next = (1 - z) * n + z * h_prev", "h_prev *= z\n    h_next = (1 - z) * n + h_prev")),
+            r"changed its argument h_prev in place", fails=("gru_step_forward_tests_3",)),
+    Mistake("gru_step_backward", "dh_next scaled in place",
+            sb(("dan = dh_next * (1 - z) * (1 - n ** 2)\n    daz = dh_next * (h_prev - n) * z * (1 - z)\n    dh_prev = dh_next * z\n",
+                "daz = dh_next * (h_prev - n) * z * (1 - z)\n    dh_prev = dh_next * z\n    dh_next *= 1 - z\n    dan = dh_next * (1 - n ** 2)\n")),
+            r"changed its argument dh_next in place", fails=("gru_step_backward_tests_3",)),
+    Mistake("gru_backward", "float64 accumulators",
+            bw(("dWx, dWh, db = 0, 0, 0", "dWx, dWh, db = np.zeros(1), np.zeros(1), np.zeros(1)")),
+            r"with float32 inputs gru_backward returned dWx of dtype float64", fails=("gru_backward_tests_2",)),
+    Mistake("gru_backward", "dh[:, t] not added",
+            bw(("gru_step_backward(dh[:, t] + dh_next, cache[t])", "gru_step_backward(dh_next, cache[t])")),
+            r"dh\[:, t\] is never added"),
 ]

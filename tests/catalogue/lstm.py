@@ -1,5 +1,5 @@
 """Wrong answers to the exercises of 04-lstm."""
-from catalogue import Mistake
+from catalogue import Answer, Mistake
 
 NOTEBOOK = "04-lstm"
 
@@ -124,7 +124,8 @@ CATALOGUE = [
             r"c_next is wrong: the gate blocks are read in the order f, i, g, o"),
     Mistake("lstm_step_forward", "float64 result from float32 inputs",
             sf(("a = x @ Wx + h_prev @ Wh + b", "a = (x @ Wx + h_prev @ Wh + b).astype(np.float64)")),
-            r"dtype float64, expected float32"),
+            r"with float32 inputs lstm_step_forward returned h_next of dtype float64",
+            fails=("lstm_step_forward_tests_2",)),
     Mistake("lstm_step_forward", "calls rnnkit",
             "def lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b):\n"
             "    return rnnkit.lstm_step_forward(x, h_prev, c_prev, Wx, Wh, b)\n",
@@ -132,11 +133,11 @@ CATALOGUE = [
     # ------------------------------------------------------------ lstm_forward
     Mistake("lstm_forward", "state not carried",
             fw(("lstm_step_forward(x[:, t], h_t, c, Wx, Wh, b)", "lstm_step_forward(x[:, t], h0, c, Wx, Wh, b)")),
-            r"h\[:, 1\] differs .*each step must start from the h and c of the step before"),
+            r"hidden state is not carried: each step must start from the previous step's h"),
     Mistake("lstm_forward", "cell state reset each step",
             fw(("h_t, c, step_cache = lstm_step_forward(x[:, t], h_t, c, Wx, Wh, b)",
                 "h_t, _, step_cache = lstm_step_forward(x[:, t], h_t, c, Wx, Wh, b)")),
-            r"h\[:, 1\] differs .*each step must start from the h and c of the step before"),
+            r"cell state is not carried: each step must start from the previous step's c"),
     Mistake("lstm_forward", "c0 ignored",
             fw(("c = np.zeros_like(h0) if c0 is None else c0", "c = np.zeros_like(h0)")),
             r"c0 is ignored"),
@@ -153,20 +154,20 @@ CATALOGUE = [
             r"calls rnnkit\.lstm_forward"),
     Mistake("lstm_forward", "float64 states from float32 inputs",
             fw(("dtype=x.dtype", "dtype=np.float64")),
-            r"dtype float64, expected float32"),
+            r"with float32 inputs lstm_forward returned h of dtype float64", fails=("lstm_forward_tests_2",)),
     # ------------------------------------------------------------ lstm_step_backward
     Mistake("lstm_step_backward", "h path into the cell missing",
             sb(("dc = dc_next + dh_next * o * (1 - tanh_c ** 2)", "dc = dc_next")),
-            r"db differs from the numerical gradient"),
+            r"dc_prev only carries dc_next; the gradient that reaches c_next through h_next"),
     Mistake("lstm_step_backward", "dc_prev without the forget gate",
             sb(("dc_prev = dc * f", "dc_prev = dc")),
             r"dc_prev is wrong: with dh_next zero and dc_next random .*missing the factor f"),
     Mistake("lstm_step_backward", "forget gradient uses c_next",
             sb(("dc * c_prev * f * (1 - f)", "dc * (f * c_prev + i * g) * f * (1 - f)")),
-            r"db differs from the numerical gradient"),
+            r"forget gate f block .*df uses c_next.*df = dc \* c_prev"),
     Mistake("lstm_step_backward", "sigmoid derivative as for tanh on o",
             sb(("dh_next * tanh_c * o * (1 - o)", "dh_next * tanh_c * (1 - o ** 2)")),
-            r"db differs from the numerical gradient"),
+            r"db differs .*the error is in the output gate o block"),
     Mistake("lstm_step_backward", "dh_prev with Wx",
             sb(("dh_prev = da @ Wh.T", "dh_prev = da @ Wx.T")),
             r"dh_prev has shape \(2, 3\), expected \(2, 4\)"),
@@ -178,7 +179,7 @@ CATALOGUE = [
             r"dWx has shape \(16, 3\), expected \(3, 16\)"),
     Mistake("lstm_step_backward", "dc_next ignored",
             sb(("dc = dc_next + dh_next * o * (1 - tanh_c ** 2)", "dc = dh_next * o * (1 - tanh_c ** 2)")),
-            r"db differs from the numerical gradient"),
+            r"dc_next is not added into dc"),
     Mistake("lstm_step_backward", "calls rnnkit",
             "def lstm_step_backward(dh_next, dc_next, cache):\n"
             "    x, h_prev, c_prev, Wx, Wh = cache[:5]\n"
@@ -214,4 +215,36 @@ CATALOGUE = [
             "    _, ref = rnnkit.lstm_forward(x, h0, Wx, Wh, np.zeros(Wx.shape[1]), c0)\n"
             "    return rnnkit.lstm_backward(dh, ref)\n",
             r"calls rnnkit\.lstm_(forward|backward)"),
+    # ------------------------------------------------------------ requirements of their own
+    Mistake("lstm_step_forward", "own sigmoid that overflows",
+            sf(("i = sigmoid(a[:, :H])", "sigmoid_ = lambda z: 1 / (1 + np.exp(-z))\n    i = sigmoid_(a[:, :H])"),
+               ("f = sigmoid(a[:, H:2 * H])", "f = sigmoid_(a[:, H:2 * H])"),
+               ("o = sigmoid(a[:, 3 * H:])", "o = sigmoid_(a[:, 3 * H:])")),
+            r"lstm_step_forward issued a warning: with saturated gates .*stable sigmoid",
+            fails=("lstm_step_forward_tests_3",)),
+    Mistake("lstm_step_forward", "c_prev updated in place",
+            sf(("c_next = f * c_prev + i * g", "c_prev *= f\n    c_prev += i * g\n    c_next = c_prev")),
+            r"changed its argument c_prev in place", fails=("lstm_step_forward_tests_3",)),
+    Mistake("lstm_forward", "c0 updated in place",
+            fw(("h_t, c, step_cache = lstm_step_forward(x[:, t], h_t, c, Wx, Wh, b)",
+                "h_t, c_new, step_cache = lstm_step_forward(x[:, t], h_t, c, Wx, Wh, b)\n        c[...] = c_new")),
+            r"changed its argument c0 in place", fails=("lstm_forward_tests_3",)),
+    Mistake("lstm_step_backward", "dc_next updated in place",
+            sb(("dc = dc_next + dh_next * o * (1 - tanh_c ** 2)", "dc = dc_next\n    dc += dh_next * o * (1 - tanh_c ** 2)")),
+            r"changed its argument dc_next in place", fails=("lstm_step_backward_tests_3",)),
+    Mistake("lstm_step_backward", "float64 gradients from float32 inputs",
+            sb(("da = np.concatenate([", "da = np.concatenate([np.zeros((dh_next.shape[0], 0)), ")),
+            r"with float32 inputs lstm_step_backward returned dx of dtype float64",
+            fails=("lstm_step_backward_tests_2",)),
+    Mistake("lstm_backward", "dh[:, t] not added",
+            bw(("lstm_step_backward(dh[:, t] + dh_next, dc_next, cache[t])",
+                "lstm_step_backward(dh_next, dc_next, cache[t])")),
+            r"dh\[:, t\] is never added|dh\[:, t\] \+ the dh_prev of step t\+1"),
+    Mistake("lstm_backward", "float64 accumulators",
+            bw(("dWx, dWh, db = 0, 0, 0", "dWx, dWh, db = np.zeros(1), np.zeros(1), np.zeros(1)")),
+            r"with float32 inputs lstm_backward returned dWx of dtype float64", fails=("lstm_backward_tests_2",)),
+    Mistake("lstm_backward", "dh updated in place",
+            bw(("lstm_step_backward(dh[:, t] + dh_next, dc_next, cache[t])",
+                "(dh[:, t].__iadd__(dh_next), lstm_step_backward(dh[:, t], dc_next, cache[t]))[1]")),
+            r"changed its argument dh in place", fails=("lstm_backward_tests_3",)),
 ]

@@ -1,5 +1,5 @@
 """Wrong answers to the exercises of 06-variants."""
-from catalogue import Mistake
+from catalogue import Answer, Mistake
 
 NOTEBOOK = "06-variants"
 
@@ -77,10 +77,13 @@ CATALOGUE = [
             r"h has shape \(2, 10, 4\), expected \(2, 5, 8\)"),
     Mistake(BI, "directions added", _bi(result="h_f + {flip}"), r"h has shape \(2, 5, 4\), expected \(2, 5, 8\)"),
     Mistake(BI, "batch reversed instead of time", _bi(backward_input="x[::-1]", flip="h_b[::-1]"),
-            r"backward half h\[\.\.\., H:\] at time step \d, after it"),
+            r"reads x forwards in time.*x\[::-1\] reverses the batch rows, axis 0, not time"),
+    Mistake(BI, "batch reversed in the input only", _bi(backward_input="x[::-1]"),
+            r"changing x in batch row 0 only changed .* of batch row 1.*x\[:, ::-1\]"),
     Mistake(BI, "float64 output for float32 input",
             _bi(result="np.concatenate([h_f, {flip}], axis=-1).astype(np.float64)"),
-            r"dtype float64, expected float32"),
+            r"with float32 inputs bidirectional_rnn_forward returned h of dtype float64",
+            fails=("bidirectional_rnn_forward_tests_2",)),
     Mistake(BI, "calls rnnkit's bidirectional layer", """
 def bidirectional_rnn_forward(x, h0_f, h0_b, params_f, params_b):
     return rnnkit.variants.bidirectional_forward(x, params_f, params_b, "rnn", h0=(h0_f, h0_b))[0]
@@ -104,7 +107,8 @@ def bidirectional_rnn_forward(x, h0_f, h0_b, params_f, params_b):
                                p["Wx"], p["Wh"], p["b"])[0]
         outs.append(h)
     return outs"""), r"it is list|returned a list"),
-    Mistake(STACK, "float64 initial state", _loop(dtype="float"), r"h0: dtype float64 does not match"),
+    Mistake(STACK, "float64 initial state", _loop(dtype="float"), r"h0: dtype float64 does not match",
+            fails=("stacked_rnn_forward_tests_2",)),
     Mistake(STACK, "calls rnnkit's stack", _stack('    return rnnkit.variants.stacked_forward(x, layers, "rnn")[0]'),
             r"calls rnnkit\.variants\.stacked_forward"),
 
@@ -113,7 +117,12 @@ def bidirectional_rnn_forward(x, h0_f, h0_b, params_f, params_b):
     Mistake(ATT, "softmax over the batch", _att(shift="scores = scores - scores.max(axis=0, keepdims=True)",
                                                 weights="e / e.sum(axis=0, keepdims=True)"),
             r"right axis|over the batch"),
-    Mistake(ATT, "no shift before exp", _att(shift="pass"), r"overflow|NaN"),
+    Mistake(ATT, "no shift before exp", _att(shift="pass"),
+            r"scores in the thousands.*subtract each row's largest score before exp", fails=("dot_attention_tests_3",)),
+    Mistake(ATT, "max taken over the masked scores too",
+            _att(mask="pass", shift="scores = scores - scores.max(axis=1, keepdims=True)",
+                 after="weights = weights if mask is None else (e * mask) / (e * mask).sum(axis=1, keepdims=True)"),
+            r"maximum subtracted before exp must be taken over the unmasked scores", fails=("dot_attention_tests_3",)),
     Mistake(ATT, "scaled by sqrt(H)", _att(scores="np.einsum('nsh,nh->ns', keys, query) / np.sqrt(query.shape[1])"),
             r"divided by sqrt\(H\)"),
     Mistake(ATT, "mask ignored", _att(mask="pass"), r"mask is ignored"),
@@ -123,10 +132,37 @@ def bidirectional_rnn_forward(x, h0_f, h0_b, params_f, params_b):
             r"built from the scores"),
     Mistake(ATT, "context ignores the weights", _att(context="keys.mean(axis=1)"), r"plain mean of the keys"),
     Mistake(ATT, "float64 weights for float32 input", _att(weights="(e / e.sum(axis=1, keepdims=True)).astype(float)"),
-            r"dtype float64, expected float32"),
+            r"with float32 inputs dot_attention returned (context|weights) of dtype float64",
+            fails=("dot_attention_tests_2",)),
     Mistake(ATT, "calls rnnkit's attention", """
 def dot_attention(query, keys, mask=None):
     context, weights, _ = rnnkit.variants.dot_attention_forward(query, keys, mask)
     return context, weights
 """, r"calls rnnkit\.variants\.dot_attention_forward"),
+    # requirements of their own
+    Mistake(STACK, "layers popped from the list", _stack("""    layers = layers
+    h = x
+    while layers:
+        p = layers.pop(0)
+        h, _ = rnnkit.rnn_forward(h, np.zeros((x.shape[0], p["Wh"].shape[0]), dtype=x.dtype), p["Wx"], p["Wh"], p["b"])
+    return h"""), r"changed its argument layers in place \(layers changed length", fails=("stacked_rnn_forward_tests_3",)),
+    Mistake(STACK, "states kept in the layer dicts", _stack("""    h = x
+    for p in layers:
+        p["h"], _ = rnnkit.rnn_forward(h, np.zeros((x.shape[0], p["Wh"].shape[0]), dtype=x.dtype), p["Wx"], p["Wh"], p["b"])
+        h = p["h"]
+    return h"""), r"changed its argument layers in place \(the keys of layers\[0\] changed",
+            fails=("stacked_rnn_forward_tests_3",)),
+    Mistake(ATT, "scores shifted in the caller's keys", """
+def dot_attention(query, keys, mask=None):
+    keys -= 0.0
+    scores = np.einsum('nsh,nh->ns', keys, query)
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    scores = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(scores)
+    weights = e / e.sum(axis=1, keepdims=True)
+    keys *= 2.0
+    context = np.einsum('ns,nsh->nh', weights, keys) / 2.0
+    return context, weights
+""", r"changed its argument keys in place", fails=("dot_attention_tests_3",)),
 ]
