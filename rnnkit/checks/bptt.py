@@ -115,8 +115,9 @@ def assert_dtypes(fn_name, got, names, dtype, excuse=None):
         raise AssertionError(
             f"{name} from {fn_name} has dtype {g.dtype} for {np.dtype(dtype)} inputs: keep the dtype of the "
             "inputs (float32 in, float32 out); a float64 array created along the way (np.zeros(H), "
-            "np.zeros((N, H)), .astype(float)) promotes everything it touches: create it with "
-            "dtype=dh.dtype, or np.zeros_like")
+            "np.zeros((N, H)), .astype(float)) promotes everything it touches, and so does a NumPy scalar "
+            "such as np.float64(1.0) or an np.int64 count (mask.sum()): create arrays with the inputs' dtype "
+            "(np.zeros_like, dtype=...), and turn NumPy scalars into Python ones (float(...), int(...))")
 
 
 @contextlib.contextmanager
@@ -205,6 +206,9 @@ BACKWARD_WARNS = ("the backward pass of a tanh step needs no exp, log or divisio
 # Sizes the visible tests try: N, D, H all different, then each equal to 1, and all at once.
 STEP_SIZES = [(3, 4, 5), (1, 2, 3), (3, 1, 2), (3, 2, 1), (1, 1, 1)]
 SEQUENCE_SIZES = [(3, 4, 5, 6), (1, 3, 2, 3), (3, 1, 2, 3), (3, 2, 1, 2), (3, 2, 2, 1), (1, 1, 1, 1)]
+# The dtype-and-inputs tests use sizes with no 1, so that a shape bug costs the values test only.
+KEEPS_STEP_SIZES = [(3, 4, 5), (2, 3, 2)]
+KEEPS_SEQUENCE_SIZES = [(3, 4, 5, 6), (2, 3, 2, 3)]
 
 
 def step_case(N, D, H, dtype=np.float64, seed=0, scale=0.5):
@@ -687,7 +691,7 @@ def reference_rnn_backward(dh, caches, scale=None):
 def _numeric_errors(forward, backward, inputs, dh):
     """The relative errors a correct gradient check reports for backward."""
     out, cache = forward(*inputs)
-    analytic = backward(dh, cache)
+    analytic = backward(dh.copy(), cache)
     errors = {}
     for i, name in enumerate(PARAMS):
         def f(_):
@@ -698,7 +702,7 @@ def _numeric_errors(forward, backward, inputs, dh):
 
 
 def _errors_of(student, forward, backward, inputs, dh):
-    errors = call(student, "gradient_check_rnn", forward, backward, *inputs, dh,
+    errors = call(student, "gradient_check_rnn", forward, backward, *copies(inputs), dh.copy(),
                   forbid=("check_gradients",))
     if not isinstance(errors, dict) or set(errors) != set(PARAMS):
         got = sorted(errors) if isinstance(errors, dict) else type(errors).__name__
@@ -765,6 +769,11 @@ def check_own_gradients(student, backward, forward=None, seed=3, threshold=1e-6)
     forward = forward or rnn_forward_steps
     inputs = random_rnn(2, 4, 3, 5, np.float64, seed)
     dh = np.random.default_rng(seed + 1).standard_normal((2, 4, 5))
+    student_backward = backward
+
+    def backward(dh, cache):  # a backward that changes dh in place is rnn_backward's test's business
+        return student_backward(dh.copy(), cache)
+
     try:
         expected = _numeric_errors(forward, backward, inputs, dh)
     except Exception as exc:  # noqa: BLE001 (any failure of the student's backward)

@@ -1,5 +1,5 @@
 """Wrong answers to the exercises of 03-gradient-problems."""
-from catalogue import Mistake
+from catalogue import Answer, Mistake
 
 NOTEBOOK = "03-gradient-problems"
 
@@ -96,7 +96,8 @@ def clip_grad_norm(grads, max_norm):
 """, r"each array is clipped to max_norm on its own"),
     Mistake(CLIP, "norm after clipping returned", _clip(ret="min(total, max_norm)"), r"norm after clipping"),
     Mistake(CLIP, "new arrays put in the dict",
-            _clip(body="for k in grads:\n            grads[k] = grads[k] * scale"), r"is a new array"),
+            _clip(body="for k in grads:\n            grads[k] = grads[k] * scale"), r"is a new array",
+            fails=("clip_grad_norm_tests",)),
     Mistake(CLIP, "loop variable rebound",
             _clip(body="for g in grads.values():\n            g = g * scale"), r"unchanged although"),
     Mistake(CLIP, "scaled up below the threshold", _clip(condition="np.isfinite(total)"), r"scaled up to max_norm"),
@@ -106,7 +107,90 @@ def clip_grad_norm(grads, max_norm):
             r"clipping by value"),
     Mistake(CLIP, "sum of the arrays' norms",
             _clip(total="float(sum(np.linalg.norm(g) for g in grads.values()))"), r"sum of the arrays' norms"),
-    Mistake(CLIP, "non-finite norm not handled", _clip(condition="total > max_norm"), r"not finite"),
+    Mistake(CLIP, "non-finite norm not handled", _clip(condition="total > max_norm"), r"not finite",
+            fails=("clip_grad_norm_tests_2",)),
     Mistake(CLIP, "calls rnnkit", "def clip_grad_norm(grads, max_norm):\n"
             "    return rnnkit.clip_grad_norm(grads, max_norm)\n", r"calls rnnkit\.clip_grad_norm"),
+
+    # ---------------------------------------------------------------- what only hidden tests used to see
+    Mistake(LAG, "dh_last scaled in place", _lag(step="dh.__imul__(1 - h[:, t] ** 2) @ Wh.T"),
+            r"gradient_norm_by_lag changes its input dh_last in place", fails=("gradient_norm_by_lag_tests_2",)),
+    Mistake(LAG, "squeezes the batch (N = 1)", _lag(step="(np.squeeze(dh) * (1 - np.squeeze(h[:, t]) ** 2)) @ Wh.T"),
+            r"norms.* differs|raised|a size of 1", fails=("gradient_norm_by_lag_tests",)),
+]
+
+
+# Answers written the way students write them. A right one loses at most a third of its
+# points, and only for a requirement its visible tests showed; a buggy one is told its bug.
+ANSWERS = [
+    Answer(LAG, "a list of norms over reversed(range(T))", """
+def gradient_norm_by_lag(x, h0, Wx, Wh, b, dh_last):
+    h, _ = rnnkit.rnn_forward(x, h0, Wx, Wh, b)
+    norms = []
+    grad = dh_last
+    for t in reversed(range(x.shape[1])):
+        norms.append(np.linalg.norm(grad))
+        grad = (grad * (1 - h[:, t] ** 2)) @ Wh.T
+    return np.array(norms)
+"""),
+    Answer(LAG, "states from the step function, sqrt of a sum of squares", """
+def gradient_norm_by_lag(x, h0, Wx, Wh, b, dh_last):
+    states = []
+    h = h0
+    for t in range(x.shape[1]):
+        h, _ = rnnkit.rnn_step_forward(x[:, t], h, Wx, Wh, b)
+        states.append(h)
+    out = np.zeros(len(states))
+    g = dh_last.copy()
+    for k, h_t in enumerate(states[::-1]):
+        out[k] = np.sqrt(np.sum(g ** 2))
+        g = np.dot(g * (1.0 - h_t * h_t), Wh.T)
+    return out
+"""),
+    Answer(LAG, "the gradient scaled in place", """
+def gradient_norm_by_lag(x, h0, Wx, Wh, b, dh_last):
+    h, _ = rnnkit.rnn_forward(x, h0, Wx, Wh, b)
+    norms = []
+    grad = dh_last
+    for t in range(x.shape[1] - 1, -1, -1):
+        norms.append(np.linalg.norm(grad))
+        grad *= 1 - h[:, t] ** 2
+        grad = grad @ Wh.T
+    return np.array(norms)
+""", fails=("gradient_norm_by_lag_tests_2",), message=r"changes its input dh_last in place"),
+    Answer(CLIP, "norm of all entries concatenated, a loop over the keys", """
+def clip_grad_norm(grads, max_norm):
+    total = np.linalg.norm(np.concatenate([g.ravel() for g in grads.values()]))
+    if np.isfinite(total) and total > max_norm:
+        for k in grads:
+            grads[k] *= max_norm / total
+    return total
+"""),
+    Answer(CLIP, "sum of squares, scale computed once", """
+def clip_grad_norm(grads, max_norm):
+    sq = 0.0
+    for g in grads.values():
+        sq += float((g ** 2).sum())
+    norm = sq ** 0.5
+    if norm > max_norm and norm != float("inf") and norm == norm:
+        scale = max_norm / norm
+        for g in grads.values():
+            g *= scale
+    return norm
+"""),
+    Answer(CLIP, "no check for inf or NaN", """
+def clip_grad_norm(grads, max_norm):
+    total = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
+    if total > max_norm:
+        for g in grads.values():
+            g *= max_norm / total
+    return total
+""", correct=False, fails=("clip_grad_norm_tests_2",), message=r"not finite"),
+    Answer(CLIP, "new arrays put in the dict", """
+def clip_grad_norm(grads, max_norm):
+    total = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
+    if np.isfinite(total) and total > max_norm:
+        grads.update({k: g * (max_norm / total) for k, g in grads.items()})
+    return total
+""", correct=False, fails=("clip_grad_norm_tests",), message=r"is a new array"),
 ]

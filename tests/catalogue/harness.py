@@ -96,6 +96,9 @@ class Executed:
         self.order = [ex.grade_id for ex in exercises(nb)]
         self.exercises = {ex.grade_id: ex for ex in exercises(nb)}
         self.shell = InteractiveShell.instance()
+        # A namespace of its own: the functions a notebook defines keep their globals when
+        # the next notebook runs in the same shell.
+        self.shell.user_module, self.shell.user_ns = self.shell.prepare_user_module(None, None)
         self.shell.reset(new_session=False)
         allowed = set()
         with self.context():
