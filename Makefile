@@ -25,8 +25,9 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# Twice quiet: errors only, without the notice that setuptools prints for every editable install.
 $(STAMP_COURSE): pyproject.toml | $(PY)
-	$(PIP) install --quiet -e ".[course]"
+	$(PIP) install --quiet --quiet -e ".[course]"
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(PY)
