@@ -176,7 +176,15 @@ for k, (x, y) in enumerate(demo[:2]):
 # Write `sample_with_temperature(logits, temperature, rng)`. Draw with the generator `rng`
 # that you are given (`rng.random`, `rng.choice`, ...), never with `np.random` directly, so
 # that a seed reproduces a text. Subtract each row's largest logit before `exp` so that no
-# logit is too large. You may use `rnnkit.softmax`; do not call `rnnkit.sampling`.
+# logit is too large. You may use `rnnkit.softmax`; do not call `rnnkit.sampling`. Leave
+# `logits` as it was (compute `logits / temperature` into a new array).
+#
+# **How the exercises of this notebook are graded.** Three grade cells follow each one, and
+# each tests a single requirement with a message that names it: the values (most of the
+# points, float64 inputs at the usual sizes and at sizes of 1), float32 inputs (1 point), and
+# extreme inputs with your arguments (1 point: no warning and nothing infinite at extreme
+# inputs, and the arrays you are given left as they were). The hidden tests check the same
+# requirements at more sizes and seeds.
 
 # %% nbgrader={"grade": false, "grade_id": "sample_with_temperature", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def sample_with_temperature(logits, temperature, rng):
@@ -204,8 +212,11 @@ def sample_with_temperature(logits, temperature, rng):
 
 
 # %% nbgrader={"grade": true, "grade_id": "sample_with_temperature_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# shape and type: one integer index per row
+# The values (3 points), with float64 logits. Shape and type: one integer index per row,
+# also for a single row, and for a single entry per row
 checks.check_sampling_shape(sample_with_temperature, N=3, V=5)
+checks.check_sampling_shape(sample_with_temperature, N=1, V=4, seed=1)
+checks.check_sampling_shape(sample_with_temperature, N=6, V=1, seed=2)
 # temperature 0 is greedy
 checks.check_sampling_greedy(sample_with_temperature)
 # 20,000 draws from logits (2, 0.5, -1, 1) follow softmax(logits / T) at T = 1, 0.5 and 2
@@ -214,18 +225,44 @@ for T in (1.0, 0.5, 2.0):
 # each row is its own distribution; the draws come from rng
 checks.check_sampling_rows_independent(sample_with_temperature)
 checks.check_sampling_uses_rng(sample_with_temperature)
-print("sample_with_temperature: all visible tests pass")
+print("sample_with_temperature: the values' tests pass")
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(70)
-for _dtype in (np.float32, np.float64):
-    checks.check_sampling_shape(sample_with_temperature, N=1, V=int(_rng.integers(2, 30)), dtype=_dtype)
-    checks.check_sampling_shape(sample_with_temperature, N=int(_rng.integers(2, 40)), V=1, dtype=_dtype)
-    checks.check_sampling_greedy(sample_with_temperature, N=int(_rng.integers(1, 9)), V=int(_rng.integers(2, 50)),
-                                 dtype=_dtype, seed=int(_rng.integers(1000)))
-    checks.check_sampling_large_logits(sample_with_temperature, dtype=_dtype)
-    checks.check_sampling_distribution(sample_with_temperature, 0.3, logits_row=(1.0, 0.8, 0.0), dtype=_dtype)
+checks.check_sampling_shape(sample_with_temperature, N=1, V=int(_rng.integers(2, 30)))
+checks.check_sampling_shape(sample_with_temperature, N=int(_rng.integers(2, 40)), V=1)
+checks.check_sampling_greedy(sample_with_temperature, N=int(_rng.integers(1, 9)), V=int(_rng.integers(2, 50)),
+                             seed=int(_rng.integers(1000)))
+checks.check_sampling_distribution(sample_with_temperature, 0.3, logits_row=(1.0, 0.8, 0.0))
 checks.check_sampling_distribution(sample_with_temperature, 5.0, logits_row=(3.0, -2.0, 0.0, 1.0, 1.0))
+checks.check_sampling_rows_independent(sample_with_temperature, seed=13)
+### END HIDDEN TESTS
+
+
+# %% nbgrader={"grade": true, "grade_id": "sample_with_temperature_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# float32 logits (1 point): the same draws, one integer index per row.
+checks.check_sampling_shape(sample_with_temperature, N=3, V=5, dtype=np.float32)
+checks.check_sampling_greedy(sample_with_temperature, dtype=np.float32)
+checks.check_sampling_distribution(sample_with_temperature, 0.5, dtype=np.float32)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(73)
+checks.check_sampling_shape(sample_with_temperature, N=1, V=int(_rng.integers(2, 30)), dtype=np.float32)
+checks.check_sampling_shape(sample_with_temperature, N=int(_rng.integers(2, 40)), V=1, dtype=np.float32)
+checks.check_sampling_greedy(sample_with_temperature, N=int(_rng.integers(1, 9)), V=int(_rng.integers(2, 50)),
+                             dtype=np.float32, seed=int(_rng.integers(1000)))
+checks.check_sampling_distribution(sample_with_temperature, 0.3, logits_row=(1.0, 0.8, 0.0), dtype=np.float32)
+### END HIDDEN TESTS
+
+
+# %% nbgrader={"grade": true, "grade_id": "sample_with_temperature_tests_3", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Extreme inputs and your arguments (1 point): logits of 1000 draw without overflow or
+# warning, at temperature 1 and 0.5; and the logits are left as they were.
+checks.check_sampling_large_logits(sample_with_temperature)
+checks.check_sampling_large_logits(sample_with_temperature, temperature=0.5)
+checks.check_sampling_inputs(sample_with_temperature)
+### BEGIN HIDDEN TESTS
+checks.check_sampling_large_logits(sample_with_temperature, temperature=2.0)
 checks.check_sampling_distribution(sample_with_temperature, 1.0, logits_row=(30.0, 29.0, -30.0))
+checks.check_sampling_inputs(sample_with_temperature, N=1, V=1, seed=16)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -233,10 +270,13 @@ checks.check_sampling_distribution(sample_with_temperature, 1.0, logits_row=(30.
 #
 # One step of truncated BPTT on a batch `(x, y)` of shape $(N, T)$:
 #
-# 1. forward: embed `x`, run the LSTM from the state `(h0, c0)` left by the previous batch,
-#    apply the output layer, and take `rnnkit.temporal_softmax_loss` against `y`;
-# 2. backward through the same layers (`rnnkit.lstm_backward`, `rnnkit.layers.*_backward`);
-#    the gradient does not flow into `h0` and `c0`: that is the truncation;
+# 1. forward: embed `x` with `layers.embedding_forward(x, params["W_embed"])`, run
+#    `rnnkit.lstm_forward` from the state `(h0, c0)` left by the previous batch (both of them:
+#    `c0=c0`), apply the output layer with `layers.temporal_affine_forward`, and take
+#    `rnnkit.temporal_softmax_loss` against `y`;
+# 2. backward through the same layers, in reverse order (`layers.temporal_affine_backward`,
+#    `rnnkit.lstm_backward`, `layers.embedding_backward`); the gradient does not flow into
+#    `h0` and `c0`: that is the truncation;
 # 3. **clip** the gradients by their global norm,
 #    $g \leftarrow g \cdot \min\!\left(1, \frac{\text{max\_norm}}{\lVert g \rVert}\right)$ with
 #    $\lVert g \rVert = \sqrt{\sum_{\text{all parameters}} \sum g^2}$, so that one exploding
@@ -249,6 +289,7 @@ checks.check_sampling_distribution(sample_with_temperature, 1.0, logits_row=(30.
 # `"b"` (4H,), `"W_out"` (H, V), `"b_out"` (V,). Use rnnkit's layers, LSTM and loss; write the
 # clipping yourself (`rnnkit.clip_grad_norm` is off limits here). The final cell state is in
 # the LSTM's cache: `rnnkit.lstm.lstm_cell_state(cache)` gives every $c_t$, shape (N, T, H).
+# Change `params` in place, and nothing else: `x`, `y` and `state` belong to the caller.
 
 # %% nbgrader={"grade": false, "grade_id": "lm_train_step", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def lm_train_step(params, x, y, state, lr, max_norm):
@@ -283,22 +324,52 @@ def lm_train_step(params, x, y, state, lr, max_norm):
 
 
 # %% nbgrader={"grade": true, "grade_id": "lm_train_step_tests", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
-# N=2 sequences of T=4 characters, V=5, E=3, H=4; a non-zero initial state; clipping active
-# (max_norm=0.1 is below the gradient's norm): loss, (h_T, c_T), norm and new parameters
+# The values (4 points). N=2 sequences of T=4 characters, V=5, E=3, H=4; a non-zero initial
+# state; clipping active (max_norm=0.1 is below the gradient's norm): loss, (h_T, c_T), norm
+# and new parameters
 checks.check_lm_train_step(lm_train_step, N=2, T=4, V=5, E=3, H=4, lr=0.5, max_norm=0.1)
 # a large max_norm: no clipping, the plain gradient step
 checks.check_lm_train_step(lm_train_step, N=2, T=4, V=5, E=3, H=4, lr=0.5, max_norm=1e6, seed=1)
-print("lm_train_step: all visible tests pass")
+# every size 1, and T = 1, H = 1 with N > 1
+checks.check_lm_train_step(lm_train_step, N=1, T=1, V=2, E=1, H=1, lr=0.5, max_norm=0.1, seed=2)
+checks.check_lm_train_step(lm_train_step, N=3, T=1, V=4, E=2, H=1, lr=0.5, max_norm=1e6, seed=3)
+print("lm_train_step: the values' tests pass")
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(71)
-for _dtype in (np.float64, np.float32):
-    for _N, _T in ((1, 1), (1, 5), (int(_rng.integers(2, 6)), 1), (int(_rng.integers(2, 6)), int(_rng.integers(2, 9)))):
-        _V, _E, _H = (int(v) for v in _rng.integers(2, 9, size=3))
-        for _max_norm in (1e-3, 1e6):
-            checks.check_lm_train_step(lm_train_step, N=_N, T=_T, V=_V, E=_E, H=_H, dtype=_dtype,
-                                       seed=int(_rng.integers(1000)), lr=0.3, max_norm=_max_norm)
-# large pre-activations: saturated gates, still finite and exact
-checks.check_lm_train_step(lm_train_step, N=3, T=6, V=7, E=4, H=5, seed=5, lr=0.1, max_norm=1.0, state_scale=30.0)
+for _N, _T in ((1, 5), (int(_rng.integers(2, 6)), 1), (int(_rng.integers(2, 6)), int(_rng.integers(2, 9)))):
+    _V, _E, _H = (int(v) for v in _rng.integers(2, 9, size=3))
+    for _max_norm in (1e-3, 1e6):
+        checks.check_lm_train_step(lm_train_step, N=_N, T=_T, V=_V, E=_E, H=_H, seed=int(_rng.integers(1000)),
+                                   lr=0.3, max_norm=_max_norm)
+checks.check_lm_train_step(lm_train_step, N=2, T=3, V=3, E=1, H=1, seed=9, lr=0.3, max_norm=1e-3)
+### END HIDDEN TESTS
+
+
+# %% nbgrader={"grade": true, "grade_id": "lm_train_step_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# float32 (1 point): with float32 parameters and state, a float32 (h_T, c_T), and parameters
+# that stay float32 after the update.
+checks.check_lm_train_step(lm_train_step, part="dtype", lr=0.5, max_norm=0.1)
+checks.check_lm_train_step(lm_train_step, N=1, T=1, V=2, E=1, H=1, part="dtype", lr=0.5, max_norm=1e6, seed=2)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(74)
+for _N, _T in ((1, 5), (int(_rng.integers(2, 6)), int(_rng.integers(2, 9)))):
+    _V, _E, _H = (int(v) for v in _rng.integers(2, 9, size=3))
+    for _max_norm in (1e-3, 1e6):
+        checks.check_lm_train_step(lm_train_step, N=_N, T=_T, V=_V, E=_E, H=_H, part="dtype",
+                                   seed=int(_rng.integers(1000)), lr=0.3, max_norm=_max_norm)
+### END HIDDEN TESTS
+
+
+# %% nbgrader={"grade": true, "grade_id": "lm_train_step_tests_3", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Extreme inputs and your arguments (1 point): a large initial state (entries of about 30,
+# saturated gates) without a warning or an infinity; and x, y and the state left as they were
+# (params is the one argument the step changes).
+checks.check_lm_train_step(lm_train_step, N=3, T=6, V=7, E=4, H=5, part="extreme", seed=5, lr=0.1, max_norm=1.0)
+checks.check_lm_train_step_inputs(lm_train_step)
+### BEGIN HIDDEN TESTS
+checks.check_lm_train_step(lm_train_step, N=1, T=1, V=2, E=1, H=1, part="extreme", seed=6, lr=0.1, max_norm=1.0)
+checks.check_lm_train_step(lm_train_step, N=4, T=3, V=5, E=2, H=3, part="extreme", seed=7, lr=0.1, max_norm=1e6)
+checks.check_lm_train_step_inputs(lm_train_step, N=1, T=1, V=2, E=1, H=1, seed=17)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -336,43 +407,57 @@ def lm_bits_per_char(params, ids, rows=8, seq_len=200):
     return total / count * BITS_PER_NAT
 
 
-def uses_reference(name, exc):
-    print(f"{name} raised {type(exc).__name__}: the cells below use rnnkit's version until you write yours.")
+def yours_or_reference(fn, probe, reference):
+    """fn if it runs on the probe arguments, else the reference, saying which function failed and why.
+
+    While the notebook is graded (QUICK) the references of this notebook's exercises are not
+    available: then it returns None when fn fails, and the cells that need it are left out.
+    """
+    try:
+        fn(*probe)
+        return fn
+    except Exception as exc:
+        failed = f"your {fn.__name__} raised {type(exc).__name__}: {exc}"
+    if QUICK:
+        print(f"{failed}; the cells that need it are left out while the notebook is graded")
+        return None
+    print(f"{failed}; the cells below use rnnkit's version until yours runs")
+    return reference
 
 
-train_step = lm_train_step
-try:
-    train_step(init_charlm(3, 2, 2, np.random.default_rng(0)), np.zeros((1, 1), dtype=int),
-               np.zeros((1, 1), dtype=int), (np.zeros((1, 2), np.float32),) * 2, 0.1, 1.0)
-except NotImplementedError as exc:
-    uses_reference("lm_train_step", exc)
-    train_step = checks.reference_lm_train_step
+train_step = yours_or_reference(
+    lm_train_step, (init_charlm(3, 2, 2, np.random.default_rng(0)), np.zeros((1, 1), dtype=int),
+                    np.zeros((1, 1), dtype=int), (np.zeros((1, 2), np.float32),) * 2, 0.1, 1.0),
+    checks.reference_lm_train_step)
 
 rng = np.random.default_rng(0)
-small = init_charlm(len(vocab), 32, 128, rng)
-train_ids = vocab.encode(train_text)
-val_small = val_ids[:size(4001, 10_001, 20_001)]
-N, T, steps = 32, 50, size(30, 60, 300)
-curve = [(0, lm_bits_per_char(small, val_small))]
-state = (np.zeros((N, 128), np.float32),) * 2
-batches = bptt_batches(train_ids, N, T)
-with Progress("char LM, SGD", steps) as bar:
-    for step in range(1, steps + 1):
-        x, y = next(batches)
-        loss, state, norm = train_step(small, x, y, state, lr=1.0, max_norm=1.0)
-        if step % size(10, 10, 50) == 0:
-            curve.append((step, lm_bits_per_char(small, val_small)))
-        bar.update(step, train_bits=loss * BITS_PER_NAT, grad_norm=norm)
+if train_step is not None:
+    small = init_charlm(len(vocab), 32, 128, rng)
+    train_ids = vocab.encode(train_text)
+    val_small = val_ids[:size(4001, 10_001, 20_001)]
+    N, T, steps = 32, 50, size(30, 60, 300)
+    curve = [(0, lm_bits_per_char(small, val_small))]
+    state = (np.zeros((N, 128), np.float32),) * 2
+    batches = bptt_batches(train_ids, N, T)
+    with Progress("char LM, SGD", steps) as bar:
+        for step in range(1, steps + 1):
+            x, y = next(batches)
+            loss, state, norm = train_step(small, x, y, state, lr=1.0, max_norm=1.0)
+            if step % size(10, 10, 50) == 0:
+                curve.append((step, lm_bits_per_char(small, val_small)))
+            bar.update(step, train_bits=loss * BITS_PER_NAT, grad_norm=norm)
 
-steps_done, bits = zip(*curve)
-plt.figure(figsize=(5, 3))
-plt.plot(steps_done, bits, "o-")
-plt.axhline(unigram_bits, color="gray", ls=":", label="character frequencies")
-plt.xlabel("training step")
-plt.ylabel("validation bits / char")
-plt.legend()
-plt.title("a small LSTM learning Shakespeare")
-plt.show()
+    steps_done, bits = zip(*curve)
+    plt.figure(figsize=(5, 3))
+    plt.plot(steps_done, bits, "o-")
+    plt.axhline(unigram_bits, color="gray", ls=":", label="character frequencies")
+    plt.xlabel("training step")
+    plt.ylabel("validation bits / char")
+    plt.legend()
+    plt.title("a small LSTM learning Shakespeare")
+    plt.show()
+else:
+    print('The training run needs an lm_train_step that runs; it is left out.')
 
 # %% [markdown]
 # ### A model trained for longer
@@ -411,16 +496,16 @@ def generate(params, prompt, length, temperature, rng, sampler=sample_with_tempe
     return vocab.decode(np.array(out))
 
 
-sampler = sample_with_temperature
-try:
-    sampler(np.zeros((1, 2)), 1.0, np.random.default_rng(0))
-except NotImplementedError as exc:
-    uses_reference("sample_with_temperature", exc)
-    sampler = lambda logits, t, rng: np.atleast_1d(rnnkit.sampling.sample_logits(logits, t, rng=rng))
+sampler = yours_or_reference(
+    sample_with_temperature, (np.zeros((1, 2)), 1.0, np.random.default_rng(0)),
+    lambda logits, t, rng: np.atleast_1d(rnnkit.sampling.sample_logits(logits, t, rng=rng)))
 
-for temperature in (0.0, 0.5, 1.0, 1.5):
-    sample = generate(params, "HAMLET.\n", size(80, 160, 160), temperature, np.random.default_rng(1), sampler)
-    print(f"--- temperature {temperature} ---\nHAMLET.\n{sample}\n")
+if sampler is not None:
+    for temperature in (0.0, 0.5, 1.0, 1.5):
+        sample = generate(params, "HAMLET.\n", size(80, 160, 160), temperature, np.random.default_rng(1), sampler)
+        print(f"--- temperature {temperature} ---\nHAMLET.\n{sample}\n")
+else:
+    print('Sampling needs a sample_with_temperature that runs; it is left out.')
 
 # %% [markdown]
 # At temperature 0 the model repeats its single most likely continuation, often a loop. Near
@@ -429,10 +514,13 @@ for temperature in (0.0, 0.5, 1.0, 1.5):
 # temperatures: the bars show the distribution of the first character it draws.
 
 # %%
-from rnnkit.widgets.sampler import SamplerExplorer
+if QUICK:  # while the notebook is graded, rnnkit's sampler (which the explorer runs) is not available
+    print("The explorer is not shown while the notebook is graded.")
+else:
+    from rnnkit.widgets.sampler import SamplerExplorer
 
-explorer = SamplerExplorer(params, vocab, prompt="ROMEO.\n", length=size(60, 200, 200))
-explorer.widget
+    explorer = SamplerExplorer(params, vocab, prompt="ROMEO.\n", length=size(60, 200, 200))
+    display(explorer.widget)
 
 # %% [markdown]
 # ### A name generator
@@ -442,41 +530,44 @@ explorer.widget
 # so a small network (H = 64) and Adam learn it in seconds.
 
 # %%
-names = load_first_names()
-names_text = "\n".join(rng.permutation(names)) + "\n"
-name_vocab = CharVocab.from_text(names_text)
-name_ids = name_vocab.encode(names_text)
-name_params = init_charlm(len(name_vocab), 16, 64, np.random.default_rng(2), dtype=np.float64)
-opt = Adam(name_params, lr=1e-2)
-epochs = size(2, 4, 12)
-with Progress("names, Adam", epochs) as bar:
-    for epoch in range(1, epochs + 1):
-        state = (np.zeros((32, 64)),) * 2
-        for x, y in bptt_batches(name_ids, 32, 25):
-            loss, grads, state = checks.lm_loss_and_grads(name_params, x, y, state)
-            rnnkit.clip_grad_norm(grads, 5.0)
-            opt.step(grads)
-        bar.update(epoch, train_bits=loss * BITS_PER_NAT)
+if sampler is not None and not QUICK:
+    names = load_first_names()
+    names_text = "\n".join(rng.permutation(names)) + "\n"
+    name_vocab = CharVocab.from_text(names_text)
+    name_ids = name_vocab.encode(names_text)
+    name_params = init_charlm(len(name_vocab), 16, 64, np.random.default_rng(2), dtype=np.float64)
+    opt = Adam(name_params, lr=1e-2)
+    epochs = size(2, 4, 12)
+    with Progress("names, Adam", epochs) as bar:
+        for epoch in range(1, epochs + 1):
+            state = (np.zeros((32, 64)),) * 2
+            for x, y in bptt_batches(name_ids, 32, 25):
+                loss, grads, state = checks.lm_loss_and_grads(name_params, x, y, state)
+                rnnkit.clip_grad_norm(grads, 5.0)
+                opt.step(grads)
+            bar.update(epoch, train_bits=loss * BITS_PER_NAT)
 
 
-def new_name(params, rng, temperature=0.8, max_len=15):
-    H = params["Wh"].shape[0]
-    h, c = np.zeros((1, H)), np.zeros((1, H))
-    token, out = name_vocab.index["\n"], []
-    for _ in range(max_len):
-        h, c, _ = rnnkit.lstm_step_forward(params["W_embed"][[token]], h, c, params["Wx"], params["Wh"], params["b"])
-        token = int(sampler(h @ params["W_out"] + params["b_out"], temperature, rng)[0])
-        if name_vocab.chars[token] == "\n":
-            break
-        out.append(name_vocab.chars[token])
-    return "".join(out)
+    def new_name(params, rng, temperature=0.8, max_len=15):
+        H = params["Wh"].shape[0]
+        h, c = np.zeros((1, H)), np.zeros((1, H))
+        token, out = name_vocab.index["\n"], []
+        for _ in range(max_len):
+            h, c, _ = rnnkit.lstm_step_forward(params["W_embed"][[token]], h, c, params["Wx"], params["Wh"], params["b"])
+            token = int(sampler(h @ params["W_out"] + params["b_out"], temperature, rng)[0])
+            if name_vocab.chars[token] == "\n":
+                break
+            out.append(name_vocab.chars[token])
+        return "".join(out)
 
 
-gen_rng = np.random.default_rng(7)
-made = [new_name(name_params, gen_rng) for _ in range(24)]
-known = set(names)
-print(", ".join(f"{n}*" if n in known else n for n in made))
-print("(* = a real name of the census list; the others are new)")
+    gen_rng = np.random.default_rng(7)
+    made = [new_name(name_params, gen_rng) for _ in range(24)]
+    known = set(names)
+    print(", ".join(f"{n}*" if n in known else n for n in made))
+    print("(* = a real name of the census list; the others are new)")
+else:
+    print("The name generator is not run while the notebook is graded (it trains with the reference of lm_train_step's gradients), nor without a sample_with_temperature that runs.")
 
 # %% [markdown]
 # ## 2. Forecasting the sunspot cycle
@@ -530,20 +621,43 @@ def make_windows(series, input_len, horizon):
 
 
 # %% nbgrader={"grade": true, "grade_id": "make_windows_tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
-# T=12, input_len=4, horizon=3: 6 windows; the series' values are their positions (plus a little
-# noise), so a wrong value says which step was taken
+# The values (3 points). T=12, input_len=4, horizon=3: 6 windows; the series' values are their
+# positions (plus a little noise), so a wrong value says which step was taken. Then windows of
+# one step and a series with exactly one window.
 checks.check_make_windows(make_windows, T=12, input_len=4, horizon=3)
-checks.check_make_windows(make_windows, T=10, input_len=3, horizon=1, dtype=np.float32)
-print("make_windows: all visible tests pass")
+checks.check_make_windows(make_windows, T=10, input_len=3, horizon=1, seed=1)
+checks.check_make_windows(make_windows, T=9, input_len=1, horizon=1, seed=2)
+checks.check_make_windows(make_windows, T=5, input_len=3, horizon=2, seed=3)
+print("make_windows: the values' tests pass")
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(72)
-for _dtype in (np.float32, np.float64):
-    for _ in range(3):
-        _L, _K = int(_rng.integers(1, 8)), int(_rng.integers(1, 5))
-        checks.check_make_windows(make_windows, T=_L + _K + int(_rng.integers(0, 30)), input_len=_L, horizon=_K,
-                                  dtype=_dtype, seed=int(_rng.integers(1000)))
-    checks.check_make_windows(make_windows, T=5, input_len=3, horizon=2, dtype=_dtype)  # exactly one window
-    checks.check_make_windows(make_windows, T=9, input_len=1, horizon=1, dtype=_dtype)
+for _ in range(3):
+    _L, _K = int(_rng.integers(1, 8)), int(_rng.integers(1, 5))
+    checks.check_make_windows(make_windows, T=_L + _K + int(_rng.integers(0, 30)), input_len=_L, horizon=_K,
+                              seed=int(_rng.integers(1000)))
+checks.check_make_windows(make_windows, T=2, input_len=1, horizon=1, seed=4)
+### END HIDDEN TESTS
+
+
+# %% nbgrader={"grade": true, "grade_id": "make_windows_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# The dtype (1 point): a float32 series gives float32 windows.
+checks.check_make_windows(make_windows, T=10, input_len=3, horizon=1, part="dtype")
+checks.check_make_windows(make_windows, T=5, input_len=3, horizon=2, part="dtype", seed=3)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(75)
+for _ in range(3):
+    _L, _K = int(_rng.integers(1, 8)), int(_rng.integers(1, 5))
+    checks.check_make_windows(make_windows, T=_L + _K + int(_rng.integers(0, 30)), input_len=_L, horizon=_K,
+                              part="dtype", seed=int(_rng.integers(1000)))
+### END HIDDEN TESTS
+
+
+# %% nbgrader={"grade": true, "grade_id": "make_windows_tests_3", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Your argument (1 point): the series is left as it was.
+checks.check_make_windows_inputs(make_windows)
+### BEGIN HIDDEN TESTS
+checks.check_make_windows_inputs(make_windows, T=5, input_len=3, horizon=2, seed=18)
+checks.check_make_windows_inputs(make_windows, T=2, input_len=1, horizon=1, seed=19)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -561,99 +675,105 @@ for _dtype in (np.float32, np.float64):
 
 # %%
 L, K, H_f = 11, 6, 8
-windows = make_windows
-try:
-    windows(np.zeros(5), 2, 1)
-except NotImplementedError as exc:
-    uses_reference("make_windows", exc)
-    windows = lambda s, L, K: (lambda X, Y: (X, Y[:, :, 0]))(*rnnkit.data.sliding_windows(s, L, K))
+windows = yours_or_reference(
+    make_windows, (np.zeros(5), 2, 1),
+    lambda s, L, K: (lambda X, Y: (X, Y[:, :, 0]))(*rnnkit.data.sliding_windows(s, L, K)))
 
-past, test_part = time_split(spots, val_fraction=50 / len(spots), context=L)  # test: 1959-2008
-fit_part, dev_part = time_split(past, val_fraction=40 / len(past), context=L)  # development: 1919-1958
-scaler = Standardizer().fit(fit_part)
-Xfit, Yfit = windows(scaler.transform(fit_part), L, K)
-Xdev, Ydev = windows(scaler.transform(dev_part), L, K)
-Xte, Yte = windows(scaler.transform(test_part), L, K)
-print(f"windows: fit {Xfit.shape} -> {Yfit.shape}, development {Xdev.shape}, test {Xte.shape}")
+if windows is not None:
+    past, test_part = time_split(spots, val_fraction=50 / len(spots), context=L)  # test: 1959-2008
+    fit_part, dev_part = time_split(past, val_fraction=40 / len(past), context=L)  # development: 1919-1958
+    scaler = Standardizer().fit(fit_part)
+    Xfit, Yfit = windows(scaler.transform(fit_part), L, K)
+    Xdev, Ydev = windows(scaler.transform(dev_part), L, K)
+    Xte, Yte = windows(scaler.transform(test_part), L, K)
+    print(f"windows: fit {Xfit.shape} -> {Yfit.shape}, development {Xdev.shape}, test {Xte.shape}")
 
-frng = np.random.default_rng(3)
-fparams = {"Wx": frng.uniform(-0.3, 0.3, (1, 4 * H_f)), "Wh": frng.uniform(-0.35, 0.35, (H_f, 4 * H_f)),
-           "b": np.r_[np.zeros(H_f), np.ones(H_f), np.zeros(2 * H_f)],
-           "W": frng.normal(0, 0.1, (H_f, K)), "c": np.zeros(K)}
+    frng = np.random.default_rng(3)
+    fparams = {"Wx": frng.uniform(-0.3, 0.3, (1, 4 * H_f)), "Wh": frng.uniform(-0.35, 0.35, (H_f, 4 * H_f)),
+               "b": np.r_[np.zeros(H_f), np.ones(H_f), np.zeros(2 * H_f)],
+               "W": frng.normal(0, 0.1, (H_f, K)), "c": np.zeros(K)}
 
 
-def forecast(p, X):
-    h, cache = rnnkit.lstm_forward(X, np.zeros((len(X), H_f)), p["Wx"], p["Wh"], p["b"])
-    out, out_cache = layers.affine_forward(h[:, -1], p["W"], p["c"])
-    return out, (h, cache, out_cache)
+    def forecast(p, X):
+        h, cache = rnnkit.lstm_forward(X, np.zeros((len(X), H_f)), p["Wx"], p["Wh"], p["b"])
+        out, out_cache = layers.affine_forward(h[:, -1], p["W"], p["c"])
+        return out, (h, cache, out_cache)
 
 
-def mae_years(p, X, Y):
-    """Mean absolute error in sunspot numbers (the normalisation undone)."""
-    return np.abs(scaler.inverse_transform(forecast(p, X)[0]) - scaler.inverse_transform(Y)).mean()
+    def mae_years(p, X, Y):
+        """Mean absolute error in sunspot numbers (the normalisation undone)."""
+        return np.abs(scaler.inverse_transform(forecast(p, X)[0]) - scaler.inverse_transform(Y)).mean()
 
 
-fopt = Adam(fparams, lr=5e-3)
-epochs = size(40, 60, 150)
-history, best = [], (np.inf, 0, None)
-with Progress("sunspots, Adam", epochs) as bar:
-    for epoch in range(1, epochs + 1):
-        for idx in np.array_split(frng.permutation(len(Xfit)), 4):
-            pred, (h, cache, out_cache) = forecast(fparams, Xfit[idx])
-            loss, dpred = layers.mse_loss(pred, Yfit[idx])
-            dlast, dW, dc = layers.affine_backward(dpred, out_cache)
-            dh = np.zeros_like(h)
-            dh[:, -1] = dlast  # many-to-one: only the last state is read
-            _, _, dWx, dWh, db = rnnkit.lstm_backward(dh, cache)
-            grads = {"Wx": dWx, "Wh": dWh, "b": db, "W": dW, "c": dc}
-            rnnkit.clip_grad_norm(grads, 1.0)
-            fopt.step(grads)
-        history.append((mae_years(fparams, Xfit, Yfit), mae_years(fparams, Xdev, Ydev)))
-        if history[-1][1] < best[0]:
-            best = (history[-1][1], epoch, {k: v.copy() for k, v in fparams.items()})
-        bar.update(epoch, fit_mae=history[-1][0], dev_mae=history[-1][1])
-fparams = best[2]
-print(f"kept the parameters of epoch {best[1]} (development error {best[0]:.1f})")
+    fopt = Adam(fparams, lr=5e-3)
+    epochs = size(40, 60, 150)
+    history, best = [], (np.inf, 0, None)
+    with Progress("sunspots, Adam", epochs) as bar:
+        for epoch in range(1, epochs + 1):
+            for idx in np.array_split(frng.permutation(len(Xfit)), 4):
+                pred, (h, cache, out_cache) = forecast(fparams, Xfit[idx])
+                loss, dpred = layers.mse_loss(pred, Yfit[idx])
+                dlast, dW, dc = layers.affine_backward(dpred, out_cache)
+                dh = np.zeros_like(h)
+                dh[:, -1] = dlast  # many-to-one: only the last state is read
+                _, _, dWx, dWh, db = rnnkit.lstm_backward(dh, cache)
+                grads = {"Wx": dWx, "Wh": dWh, "b": db, "W": dW, "c": dc}
+                rnnkit.clip_grad_norm(grads, 1.0)
+                fopt.step(grads)
+            history.append((mae_years(fparams, Xfit, Yfit), mae_years(fparams, Xdev, Ydev)))
+            if history[-1][1] < best[0]:
+                best = (history[-1][1], epoch, {k: v.copy() for k, v in fparams.items()})
+            bar.update(epoch, fit_mae=history[-1][0], dev_mae=history[-1][1])
+    fparams = best[2]
+    print(f"kept the parameters of epoch {best[1]} (development error {best[0]:.1f})")
 
-plt.figure(figsize=(5, 2.8))
-plt.plot(np.arange(1, epochs + 1), [h[0] for h in history], label="fit years")
-plt.plot(np.arange(1, epochs + 1), [h[1] for h in history], label="development years")
-plt.axvline(best[1], color="gray", ls=":")
-plt.xlabel("epoch")
-plt.ylabel("mean absolute error")
-plt.legend()
-plt.show()
-
-# %%
-pred_te = scaler.inverse_transform(forecast(fparams, Xte)[0])
-truth_te = scaler.inverse_transform(Yte)
-raw_inputs = scaler.inverse_transform(Xte[:, :, 0])
-persistence = np.repeat(raw_inputs[:, -1:], K, axis=1)  # "as last year", for every lead
-seasonal = np.stack([raw_inputs[:, L - 11 + k] for k in range(K)], axis=1)  # one 11-year cycle back
-
-mae = lambda a: np.abs(a - truth_te).mean(axis=0)
-table = {"LSTM": mae(pred_te), "persistence": mae(persistence), "seasonal naive (11 y)": mae(seasonal)}
-print("mean absolute error on the test years 1959-2008, by lead time (years ahead)")
-print(f"{'':24}" + "".join(f"{k + 1:>7}" for k in range(K)) + "    mean")
-for name, e in table.items():
-    print(f"{name:24}" + "".join(f"{v:7.1f}" for v in e) + f"{e.mean():8.1f}")
-best_naive = min(table["persistence"].mean(), table["seasonal naive (11 y)"].mean())
-print(f"\nthe LSTM's mean error is {table['LSTM'].mean() / best_naive:.0%} of the best naive forecast's")
+    plt.figure(figsize=(5, 2.8))
+    plt.plot(np.arange(1, epochs + 1), [h[0] for h in history], label="fit years")
+    plt.plot(np.arange(1, epochs + 1), [h[1] for h in history], label="development years")
+    plt.axvline(best[1], color="gray", ls=":")
+    plt.xlabel("epoch")
+    plt.ylabel("mean absolute error")
+    plt.legend()
+    plt.show()
+else:
+    print('The forecaster needs a make_windows that runs; it is left out.')
 
 # %%
-test_years = years[-len(test_part):]
-fig, ax = plt.subplots(figsize=(8, 3))
-ax.plot(test_years, test_part, color="k", lw=1.2, label="truth")
-for m in range(0, len(Xte), 7):
-    t0 = test_years[L + m]
-    ax.plot(np.arange(t0, t0 + K), pred_te[m], "o-", ms=3, color="C1", label="LSTM, 6 years ahead" if m == 0 else None)
-    ax.plot(np.arange(t0, t0 + K), seasonal[m], ":", color="C2", label="seasonal naive" if m == 0 else None)
-ax.axvline(test_years[L] - 0.5, color="gray", lw=0.8)
-ax.set_xlabel("year")
-ax.set_ylabel("sunspot number")
-ax.legend(loc="upper right", fontsize=8)
-ax.set_title("six-year forecasts from several starting years (test period)")
-plt.show()
+if windows is not None:
+    pred_te = scaler.inverse_transform(forecast(fparams, Xte)[0])
+    truth_te = scaler.inverse_transform(Yte)
+    raw_inputs = scaler.inverse_transform(Xte[:, :, 0])
+    persistence = np.repeat(raw_inputs[:, -1:], K, axis=1)  # "as last year", for every lead
+    seasonal = np.stack([raw_inputs[:, L - 11 + k] for k in range(K)], axis=1)  # one 11-year cycle back
+
+    mae = lambda a: np.abs(a - truth_te).mean(axis=0)
+    table = {"LSTM": mae(pred_te), "persistence": mae(persistence), "seasonal naive (11 y)": mae(seasonal)}
+    print("mean absolute error on the test years 1959-2008, by lead time (years ahead)")
+    print(f"{'':24}" + "".join(f"{k + 1:>7}" for k in range(K)) + "    mean")
+    for name, e in table.items():
+        print(f"{name:24}" + "".join(f"{v:7.1f}" for v in e) + f"{e.mean():8.1f}")
+    best_naive = min(table["persistence"].mean(), table["seasonal naive (11 y)"].mean())
+    print(f"\nthe LSTM's mean error is {table['LSTM'].mean() / best_naive:.0%} of the best naive forecast's")
+else:
+    print('(no forecaster was trained)')
+
+# %%
+if windows is not None:
+    test_years = years[-len(test_part):]
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.plot(test_years, test_part, color="k", lw=1.2, label="truth")
+    for m in range(0, len(Xte), 7):
+        t0 = test_years[L + m]
+        ax.plot(np.arange(t0, t0 + K), pred_te[m], "o-", ms=3, color="C1", label="LSTM, 6 years ahead" if m == 0 else None)
+        ax.plot(np.arange(t0, t0 + K), seasonal[m], ":", color="C2", label="seasonal naive" if m == 0 else None)
+    ax.axvline(test_years[L] - 0.5, color="gray", lw=0.8)
+    ax.set_xlabel("year")
+    ax.set_ylabel("sunspot number")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_title("six-year forecasts from several starting years (test period)")
+    plt.show()
+else:
+    print('(no forecaster was trained)')
 
 # %% [markdown]
 # ## 3. Many-to-one: reading a name, guessing a sex

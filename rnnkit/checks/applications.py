@@ -3,9 +3,13 @@
 Each check calls the student's function with rnnkit's own version trapped, compares the
 result with a reference, and when they differ, compares it with what each usual mistake
 would give, so that the message names the mistake rather than only the wrong number.
+
+Each exercise is graded in parts, one grade cell each (see :mod:`rnnkit.checks.lstm`): its
+values (float64), float32 inputs, and extreme inputs together with its arguments left as
+they were. The student's function receives copies; expected values come from the check's
+own arrays. Numbers in messages print plainly (0.435, never np.float64(0.435)).
 """
 import math
-import warnings
 
 import numpy as np
 
@@ -14,44 +18,57 @@ from ..data import sliding_windows
 from ..loss import temporal_softmax_loss
 from ..lstm import lstm_backward, lstm_cell_state, lstm_forward
 from ..sampling import temperature_probs
-from ..testing import assert_close, assert_shape, forbid_reference
+from ..testing import assert_close, assert_shape
+from .lstm import call as _call
+from .lstm import check_untouched, copied, passes
 
 # ---------------------------------------------------------------- calling the student
 
 
-def call(fn, name, *args, forbid=()):
-    """fn(*args) with rnnkit's ``forbid`` functions trapped and any warning made a failure.
+def call(fn, name, *args, forbid=(), caught=None, hint=None):
+    """fn(*args) on copies of args, with rnnkit's ``forbid`` functions trapped.
 
-    An exception raised by the student's code becomes an AssertionError naming the
-    function; NotImplementedError (an exercise not yet done) passes unchanged.
+    An exception raised by the student's code becomes an AssertionError naming the function;
+    a warning fails with ``hint`` first (or is collected into ``caught``).
     """
-    with forbid_reference(fn, *forbid), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            result = fn(*args)
-        except (AssertionError, NotImplementedError):
-            raise
-        except Exception as exc:
-            raise AssertionError(f"{name} raised {type(exc).__name__}: {exc}") from exc
-    if caught:
-        w = caught[0]
-        raise AssertionError(
-            f"{name} issued a warning ({w.category.__name__}: {w.message}); a correct answer "
-            "computes without warnings (subtract the largest logit before exp)")
-    return result
+    return _call(fn, name, *copied(args), forbid=forbid, caught=caught,
+                 hint=hint or "subtract the largest logit of each row before exp, so that exp never overflows")
+
+
+def plain(values, digits=3):
+    """A list of numbers as plain text: [0.435, 1.0], never [np.float64(0.435), ...]."""
+    return "[" + ", ".join(f"{float(v):.{digits}g}" for v in np.ravel(values)) + "]"
 
 
 # ---------------------------------------------------------------- sample_with_temperature
 
+def _float32_says_so(check):
+    """Run check; when it fails for float32 logits, the message starts by saying so."""
+    def run(fn, *args, dtype=np.float64, **kwargs):
+        try:
+            return check(fn, *args, dtype=dtype, **kwargs)
+        except AssertionError as exc:
+            if np.dtype(dtype) == np.float32 and not str(exc).startswith("with float32"):
+                raise AssertionError(f"with float32 logits: {exc}") from exc
+            raise
+    run.__doc__, run.__name__ = check.__doc__, check.__name__
+    return run
+
+
 _SAMPLING = ("sampling.sample_logits", "sampling.temperature_probs", "sampling.lstm_lm_generate")
 
 
+GREEDY_HINT = ("temperature 0 means greedy decoding: return the argmax of each row before dividing by "
+               "the temperature (logits / 0 divides by zero)")
+
+
 def _draws(fn, logits, temperature, seed):
+    hint = GREEDY_HINT if temperature == 0 else None
     out = call(fn, "sample_with_temperature", logits, temperature, np.random.default_rng(seed),
-               forbid=_SAMPLING)
+               forbid=_SAMPLING, hint=hint)
     out = np.asarray(out)
     assert_shape(out, (logits.shape[0],), "sample_with_temperature(logits, ...) for logits of shape "
-                 f"{logits.shape}")
+                 f"({logits.shape[0]}, {logits.shape[1]})")
     if out.dtype.kind not in "iu":
         raise AssertionError(f"sample_with_temperature should return integer indices, got dtype {out.dtype}")
     if out.size and (out.min() < 0 or out.max() >= logits.shape[1]):
@@ -60,11 +77,22 @@ def _draws(fn, logits, temperature, seed):
     return out
 
 
+@_float32_says_so
 def check_sampling_shape(fn, N=3, V=5, dtype=np.float64, seed=0):
+    """One integer index per row, for logits of the given dtype."""
     logits = np.random.default_rng(seed).normal(size=(N, V)).astype(dtype)
     _draws(fn, logits, 1.0, seed)
 
 
+def check_sampling_inputs(fn, N=3, V=5, seed=6):
+    """sample_with_temperature must leave the logits as they were (at every temperature)."""
+    logits = np.random.default_rng(seed).normal(size=(N, V))
+    for temperature in (0.0, 0.5, 1.0):
+        check_untouched(fn, "sample_with_temperature", (logits, temperature, np.random.default_rng(seed)),
+                        ("logits", "temperature", "rng"), _SAMPLING, skip=("rng",))
+
+
+@_float32_says_so
 def check_sampling_greedy(fn, N=4, V=6, dtype=np.float64, seed=1):
     """temperature 0 must return the argmax of every row."""
     logits = np.random.default_rng(seed).normal(size=(N, V)).astype(dtype) * 3
@@ -83,6 +111,7 @@ def _frequencies(fn, logits_row, temperature, draws, seed):
     return np.bincount(got, minlength=len(logits_row)) / draws
 
 
+@_float32_says_so
 def check_sampling_distribution(fn, temperature, logits_row=(2.0, 0.5, -1.0, 1.0), draws=20000, seed=2,
                                 dtype=np.float64):
     """The frequencies of many draws must match softmax(logits / temperature)."""
@@ -104,12 +133,12 @@ def check_sampling_distribution(fn, temperature, logits_row=(2.0, 0.5, -1.0, 1.0
     for mistake, p in candidates.items():
         if p is not None and np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / draws) + 1e-3):
             raise AssertionError(
-                f"with temperature {temperature} and logits {list(np.round(z, 3))}, your frequencies "
-                f"{list(np.round(freq, 3))} do not match softmax(logits / T) = {list(np.round(want, 3))}: "
+                f"with temperature {temperature:g} and logits {plain(z)}, your frequencies "
+                f"{plain(freq)} do not match softmax(logits / T) = {plain(want)}: "
                 f"{mistake}")
     k = int(np.argmax(np.abs(freq - want)))
     raise AssertionError(
-        f"with temperature {temperature} and logits {list(np.round(z, 3))}, index {k} was drawn with "
+        f"with temperature {temperature:g} and logits {plain(z)}, index {k} was drawn with "
         f"frequency {freq[k]:.3f} over {draws} draws, but softmax(logits / T) gives it {want[k]:.3f}; "
         "draw each row from p = exp(z / T) / sum(exp(z / T))")
 
@@ -119,6 +148,13 @@ def check_sampling_rows_independent(fn, seed=3):
     logits = np.array([[6.0, 0.0, 0.0], [0.0, 0.0, 6.0]])
     got = _draws(fn, np.repeat(logits, 500, axis=0), 1.0, seed)
     first, second = got[:500], got[500:]
+    if (first == 0).mean() >= 0.9 and (second == 0).mean() >= 0.9:
+        raise AssertionError(
+            "rows with logits [6, 0, 0] and [0, 0, 6] should mostly draw index 0 and index 2, but the second "
+            f"row drew index 0 {np.mean(second == 0):.0%} of the time, as the first row does: every row is "
+            "drawn from the first row's distribution. Draw row n from its own probabilities p[n] (with "
+            "rng.choice, call it once per row with p=p[n]; or compare one uniform number per row with "
+            "that row's cumulative sum)")
     if (first == 0).mean() < 0.9 or (second == 2).mean() < 0.9:
         raise AssertionError(
             "rows with logits [6, 0, 0] and [0, 0, 6] should mostly draw index 0 and index 2, but drew "
@@ -141,15 +177,16 @@ def check_sampling_uses_rng(fn, N=50, V=8, seed=4):
             "generators with different seeds gave the same draws: the rng argument is not used")
 
 
-def check_sampling_large_logits(fn, dtype=np.float64):
-    """No overflow: logits of 1000 are fine once the largest is subtracted."""
+@_float32_says_so
+def check_sampling_large_logits(fn, dtype=np.float64, temperature=1.0):
+    """No overflow and no warning: logits of 1000 are fine once the largest is subtracted."""
     logits = np.array([[1000.0, 999.0, -1000.0]], dtype=dtype)
-    freq = _frequencies(fn, logits[0], 1.0, 4000, 5)
-    want = temperature_probs(logits[0].astype(np.float64), 1.0)
+    freq = _frequencies(fn, logits[0], temperature, 4000, 5)
+    want = temperature_probs(logits[0].astype(np.float64), temperature)
     if abs(freq[0] - want[0]) > 0.05 or freq[2] > 0:
         raise AssertionError(
-            f"for logits [1000, 999, -1000] the probabilities are {list(np.round(want, 3))} but your "
-            f"frequencies are {list(np.round(freq, 3))}: subtract the largest logit of each row "
+            f"for logits [1000, 999, -1000] the probabilities are {plain(want)} but your "
+            f"frequencies are {plain(freq)}: subtract the largest logit of each row "
             "before exp, or exp overflows")
     check_sampling_greedy(fn, dtype=dtype)
 
@@ -205,44 +242,87 @@ def _copy(params):
     return {n: p.copy() for n, p in params.items()}
 
 
-def check_lm_train_step(fn, N=2, T=4, V=5, E=3, H=4, dtype=np.float64, seed=0, lr=0.5, max_norm=0.1,
-                        state_scale=0.5):
-    """Compare loss, final state, returned norm and updated parameters with the reference."""
+LM_FORBID = ("clip_grad_norm", "global_norm", "clip_grad_value")
+LM_EXTREME = ("with a large initial state (entries of about 30) and saturated gates",
+              "keep to rnnkit's layers and np.sqrt, which stay finite and silent")
+
+
+def check_lm_train_step(fn, N=2, T=4, V=5, E=3, H=4, dtype=None, seed=0, lr=0.5, max_norm=0.1,
+                        state_scale=None, part="values"):
+    """Compare loss, final state, returned norm and updated parameters with the reference.
+
+    part: "values" (float64), "dtype" (float32 parameters and state: float32 results and
+    parameters that stay float32) or "extreme" (a large initial state: no warning, finite).
+    """
+    if dtype is None:
+        dtype = np.float32 if part == "dtype" else np.float64
+    if state_scale is None:
+        state_scale = 30.0 if part == "extreme" else 0.5
+    f32 = np.dtype(dtype) == np.float32
     params, x, y, state = _lm_case(N, T, V, E, H, dtype, seed, state_scale)
     mine = _copy(params)
-    result = call(fn, "lm_train_step", mine, x, y, tuple(s.copy() for s in state), lr, max_norm,
-                  forbid=("clip_grad_norm", "global_norm", "clip_grad_value"))
+    caught = []
+    result = _call(fn, "lm_train_step", mine, x.copy(), y.copy(), copied(state), lr, max_norm,
+                   forbid=LM_FORBID, caught=caught)
     if not isinstance(result, tuple) or len(result) != 3:
         raise AssertionError("lm_train_step should return a tuple (loss, (h_T, c_T), grad_norm)")
     loss, final, norm = result
-    ref = _copy(params)
-    r_loss, (r_h, r_c), r_norm = reference_lm_train_step(ref, x, y, state, lr, max_norm)
-    rtol, atol = (2e-4, 2e-6) if np.dtype(dtype) == np.float32 else (1e-6, 1e-9)
-    # the loss says whether the forward pass read the initial state
-    if not np.isclose(float(loss), r_loss, rtol=rtol, atol=atol):
-        zero_loss = lm_loss_and_grads(params, x, y, tuple(np.zeros_like(s) for s in state))[0]
-        if np.isclose(float(loss), zero_loss, rtol=rtol, atol=atol):
-            raise AssertionError(
-                f"loss is {float(loss):.6g}, expected {r_loss:.6g}; it equals the loss from a zero initial "
-                "state: pass state = (h0, c0) to the LSTM, so that each batch continues where the last ended")
-        raise AssertionError(f"loss is {float(loss):.6g}, expected {r_loss:.6g} (mean cross-entropy in nats)")
     if not isinstance(final, tuple) or len(final) != 2:
         raise AssertionError("the second value returned should be the pair (h_T, c_T)")
     h_T, c_T = final
-    assert_shape(np.asarray(h_T), (N, H), "h_T")
-    assert_shape(np.asarray(c_T), (N, H), "c_T")
+    where = " (float32 parameters and state)" if f32 else ""
+    assert_shape(np.asarray(h_T), (N, H), "h_T" + where)
+    assert_shape(np.asarray(c_T), (N, H), "c_T" + where)
+    if part == "dtype":
+        for name, arr in (("h_T", h_T), ("c_T", c_T)):
+            if np.asarray(arr).dtype != np.dtype(dtype):
+                raise AssertionError(
+                    f"with float32 parameters and state lm_train_step returned {name} of dtype "
+                    f"{np.asarray(arr).dtype}: keep the dtype of the state (float32 in, float32 out)")
+        for n in PARAM_NAMES:
+            if mine[n].dtype != params[n].dtype:
+                raise AssertionError(f"params[{n!r}] changed dtype from {params[n].dtype} to {mine[n].dtype}: "
+                                     "update the arrays in place (params[name] -= ...), which keeps their dtype")
+        if not passes(check_lm_train_step, fn, N, T, V, E, H, np.float64, seed, lr, max_norm, 0.5):
+            return
+    if part == "extreme":
+        for name, arr in (("loss", np.asarray(loss, dtype=float)), ("h_T", np.asarray(h_T)),
+                          ("c_T", np.asarray(c_T)), ("grad_norm", np.asarray(norm, dtype=float))):
+            if not np.isfinite(arr).all():
+                raise AssertionError(f"{name} contains inf or NaN {LM_EXTREME[0]}: {LM_EXTREME[1]}")
+        if not passes(check_lm_train_step, fn, N, T, V, E, H, np.float64, seed, lr, max_norm, 0.5):
+            _report(caught, part)
+            return
+    ref = _copy(params)
+    r_loss, (r_h, r_c), r_norm = reference_lm_train_step(ref, x, y, state, lr, max_norm)
+    rtol, atol = (2e-4, 2e-6) if f32 else (1e-6, 1e-9)
+    # the loss says whether the forward pass read the initial state
+    if not np.isclose(float(loss), r_loss, rtol=rtol, atol=atol):
+        h0, c0 = state
+        zero = np.zeros_like
+        for probe, message in (
+                ((zero(h0), zero(c0)), "it equals the loss from a zero initial state: pass state = (h0, c0) to "
+                                       "the LSTM, so that each batch continues where the last ended"),
+                ((h0, zero(c0)), "it equals the loss with c0 replaced by zeros: the initial cell state is not "
+                                 "used; pass it on, rnnkit.lstm_forward(..., c0=c0)"),
+                ((zero(h0), c0), "it equals the loss with h0 replaced by zeros: the initial hidden state is not "
+                                 "used; pass h0 to rnnkit.lstm_forward")):
+            if np.isclose(float(loss), lm_loss_and_grads(params, x, y, probe)[0], rtol=rtol, atol=atol):
+                raise AssertionError(f"loss is {float(loss):.6g}{where}, expected {r_loss:.6g}; {message}")
+        raise AssertionError(f"loss is {float(loss):.6g}{where}, expected {r_loss:.6g} (the mean cross-entropy "
+                             "in nats of the scores of temporal_affine_forward against y)")
     if not np.allclose(h_T, r_h, rtol=rtol, atol=atol):
         h_all = lstm_forward(layers.embedding_forward(x, params["W_embed"])[0], state[0], params["Wx"],
                              params["Wh"], params["b"], c0=state[1])[0]
         if np.allclose(h_T, h_all[:, 0], rtol=rtol, atol=atol):
             raise AssertionError("h_T is the hidden state after the first time step; return the one "
                                  "after the last (h[:, -1]), which the next batch starts from")
-        assert_close(np.asarray(h_T), r_h, "h_T", axes="N H", rtol=rtol, atol=atol,
+        assert_close(np.asarray(h_T), r_h, "h_T" + where, axes="N H", rtol=rtol, atol=atol,
                      hint="return the hidden state after the last time step")
     if not np.allclose(c_T, r_c, rtol=rtol, atol=atol):
         if np.allclose(c_T, state[1], rtol=rtol, atol=atol):
             raise AssertionError("c_T equals the c0 you were given: return the cell state after the last step")
-        assert_close(np.asarray(c_T), r_c, "c_T", axes="N H", rtol=rtol, atol=atol,
+        assert_close(np.asarray(c_T), r_c, "c_T" + where, axes="N H", rtol=rtol, atol=atol,
                      hint="the cell state after the last step is in the LSTM cache "
                           "(rnnkit.lstm.lstm_cell_state(cache)[:, -1])")
     if not np.isclose(float(norm), r_norm, rtol=1e-4):
@@ -255,14 +335,27 @@ def check_lm_train_step(fn, N=2, T=4, V=5, E=3, H=4, dtype=np.float64, seed=0, l
             raise AssertionError(
                 f"grad_norm is {float(norm):.6g}, the norm of one parameter's gradient; the global norm "
                 f"is sqrt of the sum of squares over every parameter ({r_norm:.6g})")
-        raise AssertionError(f"grad_norm is {float(norm):.6g}, expected the global norm {r_norm:.6g}")
+        raise AssertionError(f"grad_norm is {float(norm):.6g}{where}, expected the global norm {r_norm:.6g}")
     _check_update(mine, ref, params, x, y, state, lr, max_norm, r_norm, rtol, atol)
+    _report(caught, part)
+
+
+def _report(caught, part):
+    if caught:
+        w = caught[0]
+        context = LM_EXTREME[0] + ": " if part == "extreme" else ""
+        raise AssertionError(f"lm_train_step issued a warning: {context}{LM_EXTREME[1]} "
+                             f"({w.category.__name__}: {w.message}; a correct answer computes without warnings)")
+
+
+def check_lm_train_step_inputs(fn, N=2, T=3, V=5, E=3, H=4, seed=7):
+    """lm_train_step updates params in place, and must leave x, y and the state as they were."""
+    params, x, y, state = _lm_case(N, T, V, E, H, np.float64, seed)
+    check_untouched(fn, "lm_train_step", (params, x, y, state, 0.1, 1.0),
+                    ("params", "x", "y", "state", "lr", "max_norm"), LM_FORBID, skip=("params",))
 
 
 def _check_update(mine, ref, params, x, y, state, lr, max_norm, r_norm, rtol, atol):
-    for n in PARAM_NAMES:
-        if mine[n].dtype != params[n].dtype:
-            raise AssertionError(f"params[{n!r}] changed dtype from {params[n].dtype} to {mine[n].dtype}")
     if all(np.allclose(mine[n], ref[n], rtol=rtol, atol=atol) for n in PARAM_NAMES):
         return
     if all(np.array_equal(mine[n], params[n]) for n in PARAM_NAMES):
@@ -302,8 +395,13 @@ def _check_update(mine, ref, params, x, y, state, lr, max_norm, r_norm, rtol, at
 # ---------------------------------------------------------------- make_windows
 
 
-def check_make_windows(fn, T=12, input_len=4, horizon=3, dtype=np.float64, seed=0):
-    """Shapes, time order and values of the windows of a series."""
+def check_make_windows(fn, T=12, input_len=4, horizon=3, dtype=None, seed=0, part="values"):
+    """Shapes, time order and values of the windows of a series.
+
+    part: "values" (a float64 series) or "dtype" (a float32 series: float32 windows, right values).
+    """
+    if dtype is None:
+        dtype = np.float32 if part == "dtype" else np.float64
     rng = np.random.default_rng(seed)
     # a series whose value tells its position: any misplaced window shows where
     series = (np.arange(T) + rng.uniform(0, 0.1, size=T)).astype(dtype)
@@ -329,9 +427,13 @@ def check_make_windows(fn, T=12, input_len=4, horizon=3, dtype=np.float64, seed=
                              f"input_len = {input_len}, horizon = {horizon}; you made {X.shape[0]}{hint}")
     assert_shape(X, (M, input_len, 1), "X")
     assert_shape(Y, (M, horizon), "Y")
-    for name, a in (("X", X), ("Y", Y)):
-        if a.dtype != series.dtype:
-            raise AssertionError(f"{name} has dtype {a.dtype}, but the series is {series.dtype}: keep its dtype")
+    if part == "dtype":
+        for name, a in (("X", X), ("Y", Y)):
+            if a.dtype != series.dtype:
+                raise AssertionError(f"with a {series.dtype} series make_windows returned {name} of dtype "
+                                     f"{a.dtype}: keep the series' dtype (index or slice it; do not convert)")
+        if not passes(check_make_windows, fn, T, input_len, horizon, np.float64, seed):
+            return
     Xr, Yr = sliding_windows(series, input_len, horizon)
     Yr = Yr[:, :, 0]
     if not np.array_equal(X, Xr):
@@ -352,3 +454,10 @@ def check_make_windows(fn, T=12, input_len=4, horizon=3, dtype=np.float64, seed=
         raise AssertionError(
             f"Y[{m}, {k}] is {Y[m, k]:.4g} (step {int(Y[m, k])}); the target of window {m} at lead {k + 1} "
             f"is step {m + input_len + k}")
+
+
+def check_make_windows_inputs(fn, T=12, input_len=4, horizon=3, seed=8):
+    """make_windows must leave the series as it was."""
+    series = np.arange(T) + np.random.default_rng(seed).uniform(0, 0.1, size=T)
+    check_untouched(fn, "make_windows", (series, input_len, horizon), ("series", "input_len", "horizon"),
+                    ("data.sliding_windows",))

@@ -1,5 +1,5 @@
 """Wrong answers to the exercises of 07-applications."""
-from catalogue import Mistake
+from catalogue import Answer, Mistake
 
 NOTEBOOK = "07-applications"
 
@@ -130,10 +130,56 @@ CATALOGUE = [
     Mistake(WINDOWS, "horizon ignored when counting", _windows(M="len(series) - horizon - input_len",
                                                               head="series = np.r_[series, np.zeros(horizon, series.dtype)]"),
             r"leave room for a target"),
-    Mistake(WINDOWS, "converted to float64", _windows(head="series = series.astype(np.float64)"), r"dtype"),
+    Mistake(WINDOWS, "converted to float64", _windows(head="series = series.astype(np.float64)"),
+            r"with a float32 series make_windows returned X of dtype float64", fails=("make_windows_tests_2",)),
     Mistake(WINDOWS, "calls rnnkit.data.sliding_windows",
             "def make_windows(series, input_len, horizon):\n"
             "    X, Y = rnnkit.data.sliding_windows(series, input_len, horizon)\n"
             "    return X, Y[:, :, 0]\n",
             r"rnnkit\.data\.sliding_windows"),
+    # ---------------------------------------------------------------- requirements of their own
+    Mistake(SAMPLE, "first row's distribution for every row", """
+def sample_with_temperature(logits, temperature, rng):
+    if temperature == 0:
+        return np.argmax(logits, axis=1)
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p = p / p.sum(axis=1, keepdims=True)
+    return rng.choice(p.shape[1], size=p.shape[0], p=p[0])
+""", r"every row is drawn from the first row's distribution"),
+    Mistake(SAMPLE, "logits divided in place", """
+def sample_with_temperature(logits, temperature, rng):
+    if temperature == 0:
+        return np.argmax(logits, axis=1)
+    logits /= temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    cdf = np.cumsum(p, axis=1)
+    u = rng.random(len(p))[:, None] * cdf[:, -1:]
+    return np.minimum((cdf <= u).sum(axis=1), p.shape[1] - 1)
+""", r"changed its argument logits in place", fails=("sample_with_temperature_tests_3",)),
+    Mistake(STEP, "c0 not passed to the LSTM", _step(state="c0=None"),
+            r"equals the loss with c0 replaced by zeros: the initial cell state is not used"),
+    Mistake(STEP, "h0 replaced by zeros", _step(h0="np.zeros_like(h0)"),
+            r"equals the loss with h0 replaced by zeros"),
+    Mistake(STEP, "float64 final state from float32 parameters",
+            _step(final="(h[:, -1].astype(float), lstm_cell_state(lstm_cache)[:, -1].astype(float))"),
+            r"with float32 parameters and state lm_train_step returned h_T of dtype float64",
+            fails=("lm_train_step_tests_2",)),
+    Mistake(STEP, "parameters replaced by float64 arrays",
+            _step(update="params[name] = params[name] - np.float64(lr) * scale * g.astype(np.float64)"),
+            r"params\['W_embed'\] changed dtype from float32 to float64", fails=("lm_train_step_tests_2",)),
+    Mistake(STEP, "state updated in place", _step(final="(h0.__setitem__(Ellipsis, h[:, -1]) or h0, lstm_cell_state(lstm_cache)[:, -1].copy())"),
+            r"changed its argument state in place", fails=("lm_train_step_tests_3",)),
+    Mistake(WINDOWS, "series reshaped in place to a column", """
+def make_windows(series, input_len, horizon):
+    series.shape = (-1, 1)
+    M = len(series) - input_len - horizon + 1
+    starts = np.arange(M)[:, None]
+    X = series[starts + np.arange(input_len)]
+    Y = series[starts + input_len + np.arange(horizon)][:, :, 0]
+    return X, Y
+""", r"changed its argument series in place \(series was replaced or reshaped\)", fails=("make_windows_tests_3",)),
 ]
