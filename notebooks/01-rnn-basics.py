@@ -137,13 +137,13 @@ for T in (10, 100, 1000):
 # When the task needs an output at step $t$, a second affine map reads the hidden state,
 # followed by an **output activation chosen by the task**:
 #
-# $$y_t = g\left(h_t W_y + c\right), \qquad W_y: (H, K),\ c: (K,).$$
+# $$y_t = g\left(h_t W_y + b_y\right), \qquad W_y: (H, V),\ b_y: (V,).$$
 #
 # | task | output $y_t$ | $g$ |
 # | --- | --- | --- |
 # | regression (next value of a time series) | any real number | identity (linear) |
 # | binary or multi-label (is this review positive?) | probabilities in (0, 1), independent | sigmoid $\sigma(z) = 1/(1+e^{-z})$ |
-# | one class among $K$ (next character, part of speech) | a distribution over $K$ classes | softmax |
+# | one class among $V$ (next character, part of speech) | a distribution over $V$ classes | softmax |
 #
 # **A common error, set right.** Some introductions print the hidden state of a plain
 # RNN as $h_t = \sigma(\dots)\,\tanh(\dots)$. The vanilla RNN applies **one** activation,
@@ -167,6 +167,25 @@ a = x_t @ Wx + h_prev @ Wh + b
 print("pre-activation a = x Wx + h_prev Wh + b:", a)
 print("h_t = tanh(a):                          ", np.tanh(a))
 print("rnnkit.rnn_step_forward gives:          ", rnnkit.rnn_step_forward(x_t, h_prev, Wx, Wh, b)[0])
+
+# %% [markdown]
+# **From the textbook's columns to the course's rows.** Many textbooks write vectors as
+# columns and the update with one matrix acting on the stacked vector,
+# $h_t = \tanh\left(W \begin{bmatrix} h_{t-1} \\ x_t \end{bmatrix} + b\right)$, with $W$ of
+# shape $(H, H + D)$. It is the same model. Split $W$ by columns into
+# $W = [\,W_{hh} \;\; W_{hx}\,]$, with $W_{hh}$ of shape $(H, H)$ and $W_{hx}$ of shape
+# $(H, D)$, so that $W [h; x] = W_{hh} h + W_{hx} x$; then transpose each term,
+# $(W_{hh} h)^\top = h^\top W_{hh}^\top$. A state stored as a row is $h^\top$, so the course's
+# matrices are the transposes: $W_h = W_{hh}^\top$, $W_x = W_{hx}^\top$.
+# Rows have one practical advantage: a batch of $N$ states is an $(N, H)$ array, and one
+# product `h_prev @ Wh` advances all of them at once. The cell checks the correspondence on
+# the step above.
+
+# %%
+W = np.concatenate([Wh.T, Wx.T], axis=1)  # the textbook's W: (H, H + D), acting on columns
+column = np.tanh(W @ np.concatenate([h_prev[0], x_t[0]]) + b)  # one state as a column vector
+print("column form, tanh(W [h; x] + b):", column)
+print("row form, tanh(x Wx + h Wh + b):", np.tanh(x_t @ Wx + h_prev @ Wh + b)[0])
 
 # %% [markdown]
 # Back to the two sentences of section 1: a small RNN with random weights reads each,
@@ -226,7 +245,7 @@ for t in range(1, 5):
     ax_u.text(t - 0.62, 1.08, "$W_h$", fontsize=8)
 box(ax_u, (0, 1), "$h_0$", face="#f0f0f0")
 ax_u.text(4.45, 1.0, "...", fontsize=14, va="center")
-ax_u.set_title("unrolled through time: the same $W_x$, $W_h$, $b$, $W_y$, $c$ at every step")
+ax_u.set_title("unrolled through time: the same $W_x$, $W_h$, $b$, $W_y$, $b_y$ at every step")
 for ax in (ax_f, ax_u):
     ax.set_ylim(-0.5, 2.5)
     ax.axis("off")
@@ -316,13 +335,21 @@ plt.show()
 #
 # ## 6. Exercises
 #
-# Each exercise is one function. Replace `raise NotImplementedError()` with its body, then run the test
-# cell below it. The tests compare your function with `rnnkit` on small inputs and, when
-# they differ, try to say what is wrong. More tests, hidden, run when your notebook is
-# graded: random sizes, float32 as well as float64, a single sequence ($N = 1$), a single
-# step ($T = 1$), and very large inputs. Keep the dtype of the inputs (float32 in, float32
-# out), and do not call rnnkit's own version of the function you are writing: the tests
-# notice.
+# Each exercise is one function. Replace `raise NotImplementedError()` with its body, then
+# run the test cells below it. The tests compare your function with `rnnkit` and, when they
+# differ, try to say what is wrong. Each requirement has a test cell of its own, with its
+# own points:
+#
+# - the **values** (most of the points), also on sizes where $N$, $T$, $D$ or $H$ is 1, and
+#   in float32 as well as float64;
+# - **stability**, where it matters: no warning for very large inputs;
+# - the **dtype** (float32 in, float32 out) and the **inputs**: your function must not
+#   change the arrays it is given.
+#
+# Every requirement is tested in the cells you see; the hidden tests that run when your
+# notebook is graded only add sizes, seeds and dtypes of the same kinds, so a notebook whose
+# visible tests pass does not lose points for a new reason. Do not call rnnkit's own version
+# of the function you are writing: the tests notice.
 #
 # ### Exercise 1: a numerically stable sigmoid
 #
@@ -399,13 +426,13 @@ for seed, shape in enumerate([(7,), (4, 2), (3, 2, 5)]):
 # %% [markdown]
 # ### Exercise 2: softmax
 #
-# The softmax turns a vector of $K$ scores into a probability distribution over $K$
+# The softmax turns a vector of $V$ scores into a probability distribution over $V$
 # classes:
 #
 # $$\mathrm{softmax}(z)_k = \frac{e^{z_k}}{\sum_{j} e^{z_j}}.$$
 #
 # Your `softmax(z, axis=-1)` applies it along one axis of an array: for scores of shape
-# `(N, T, K)` and the default `axis=-1`, every `z[n, t, :]` becomes a distribution.
+# `(N, T, V)` and the default `axis=-1`, every `z[n, t, :]` becomes a distribution.
 #
 # Two details make it robust:
 #
@@ -482,9 +509,11 @@ for seed, shape in enumerate([(6,), (4, 2), (3, 2, 5)]):
 # $$h_{\text{next}} = \tanh\left(x\,W_x + h_{\text{prev}}\,W_h + b\right)$$
 #
 # with `x` of shape `(N, D)`, `h_prev` of shape `(N, H)`, `Wx` `(D, H)`, `Wh` `(H, H)`
-# and `b` `(H,)`; `b` broadcasts over the rows. Return `h_next` and a `cache`: a tuple of
-# whatever the backward pass of notebook 02 will need (the inputs, the weights and
-# `h_next` are enough). Use `np.tanh`.
+# and `b` `(H,)`; `b` broadcasts over the rows. Use `np.tanh`. Return `h_next` and a
+# `cache`. Nothing in this notebook reads the cache: it is there because the course pairs
+# every forward function with a backward one, and notebook 02's backward pass takes what
+# the forward pass kept (the inputs, the weights and `h_next` are enough). The tests here
+# accept any cache.
 #
 # If the test fails, its message says which term is wrong: the checker calls your
 # function again with every input zeroed but one (only `x`, only `h_prev`, only `b`) and
@@ -556,7 +585,9 @@ for N, D, H in [(5, 2, 3), (4, 6, 2)]:
 # (batch first: `h[:, t]` is the state after reading `x[:, t]`, counting from 0 in
 # Python). The state computed at one step is the `h_prev` of the next: that is the
 # network's memory. Use your `rnn_step_forward` in a loop over time, and collect the
-# caches of the steps in the `cache` you return.
+# caches of the steps in the `cache` you return (a list will do; the tests do not read it).
+# If your `rnn_step_forward` is wrong, this exercise is still graded on its own: a loop that
+# runs your step correctly passes, and the step's test takes the points.
 #
 # Create `h` with the dtype of `x` (for instance with `np.empty((N, T, H), dtype=x.dtype)`).
 
@@ -678,7 +709,7 @@ plt.show()
 # Each pattern below runs on your `rnn_forward`, `rnn_step_forward`, `softmax` and
 # `sigmoid` (or, for any you have not written yet, on rnnkit's; the output says which).
 # Every pattern uses the same few weight shapes: $D$ input features, $H$ hidden units,
-# $K$ output classes.
+# $V$ output classes.
 
 # %%
 def yours_or_rnnkit(fn, name, *probe):
@@ -701,7 +732,7 @@ step = yours_or_rnnkit(rnn_step_forward, "rnn_step_forward", one, one, one, one,
 softmax_fn = yours_or_rnnkit(softmax, "softmax", np.zeros((2, 3)))
 sigmoid_fn = yours_or_rnnkit(sigmoid, "sigmoid", np.zeros(3))
 
-D, H, K = 5, 8, 5
+D, H, V = 5, 8, 5
 prng = np.random.default_rng(7)
 
 
@@ -712,7 +743,7 @@ def rnn_weights(D, H):
 
 
 enc = rnn_weights(D, H)
-Wy, c = prng.normal(scale=1 / np.sqrt(H), size=(H, K)), np.zeros(K)
+Wy, by = prng.normal(scale=1 / np.sqrt(H), size=(H, V)), np.zeros(V)
 
 # %% [markdown]
 # **One-to-one.** A single step ($T = 1$) from a zero state: the recurrence plays no
@@ -722,12 +753,12 @@ Wy, c = prng.normal(scale=1 / np.sqrt(H), size=(H, K)), np.zeros(K)
 N = 3
 x = prng.normal(size=(N, 1, D))  # (N, T=1, D)
 h, _ = forward(x, np.zeros((N, H)), **enc)
-y = softmax_fn(h[:, 0] @ Wy + c)  # (N, K)
+y = softmax_fn(h[:, 0] @ Wy + by)  # (N, V)
 print("x", x.shape, "-> h", h.shape, "-> y", y.shape, "; each row of y sums to", y.sum(axis=1))
 
 # %% [markdown]
 # **One-to-many.** One input starts the sequence; after that, at each step the network's
-# most likely class is fed back as the next input (as a one-hot vector, so $D = K$ here).
+# most likely class is fed back as the next input (as a one-hot vector, so $D = V$ here).
 # This is how a trained character model generates text (notebook 07).
 
 # %%
@@ -735,9 +766,9 @@ x_t = prng.normal(size=(N, D))  # the one input, (N, D)
 h_t, outputs = np.zeros((N, H)), []
 for t in range(6):
     h_t, _ = step(x_t, h_t, **enc)
-    y_t = softmax_fn(h_t @ Wy + c)  # (N, K)
+    y_t = softmax_fn(h_t @ Wy + by)  # (N, V)
     outputs.append(y_t)
-    x_t = np.eye(K)[y_t.argmax(axis=1)]  # feed the prediction back in
+    x_t = np.eye(V)[y_t.argmax(axis=1)]  # feed the prediction back in
 y = np.stack(outputs, axis=1)
 print("one x", (N, D), "-> y", y.shape, "; generated classes:\n", y.argmax(axis=2))
 
@@ -754,11 +785,11 @@ print("x", x.shape, "-> h", h.shape, "-> last state", h[:, -1].shape, "-> p(posi
 
 # %% [markdown]
 # **Many-to-many, aligned.** One output per input: the same output layer reads the
-# hidden state of every step, giving a distribution over $K$ tags for each position.
+# hidden state of every step, giving a distribution over $V$ tags for each position.
 
 # %%
 h, _ = forward(x, np.zeros((N, H)), **enc)  # (N, T, H)
-tags = softmax_fn(h @ Wy + c)  # (N, T, K): the matmul and softmax act on the last axis
+tags = softmax_fn(h @ Wy + by)  # (N, T, V): the matmul and softmax act on the last axis
 print("x", x.shape, "-> h", h.shape, "-> tag distributions", tags.shape)
 print("most likely tag of each position, first sequence:", tags[0].argmax(axis=1))
 
@@ -769,16 +800,16 @@ print("most likely tag of each position, first sequence:", tags[0].argmax(axis=1
 # Source and target lengths are independent.
 
 # %%
-dec = rnn_weights(K, H)
+dec = rnn_weights(V, H)
 h_enc, _ = forward(x, np.zeros((N, H)), **enc)  # (N, 7, H)
 h_t = h_enc[:, -1]  # the summary of the source
-x_t = np.eye(K)[np.zeros(N, dtype=int)]  # start symbol
+x_t = np.eye(V)[np.zeros(N, dtype=int)]  # start symbol
 outputs = []
 for t in range(4):
     h_t, _ = step(x_t, h_t, **dec)
-    y_t = softmax_fn(h_t @ Wy + c)
+    y_t = softmax_fn(h_t @ Wy + by)
     outputs.append(y_t)
-    x_t = np.eye(K)[y_t.argmax(axis=1)]
+    x_t = np.eye(V)[y_t.argmax(axis=1)]
 y = np.stack(outputs, axis=1)
 print("source", x.shape, "-> encoder states", h_enc.shape, "-> decoder output", y.shape)
 
@@ -795,7 +826,7 @@ print("source", x.shape, "-> encoder states", h_enc.shape, "-> decoder output", 
 # - A recurrent network keeps a hidden state, updated at every step by the same function
 #   with the same weights: $h_t = \tanh(x_t W_x + h_{t-1} W_h + b)$. One activation, not a
 #   product of two.
-# - An output layer $y_t = g(h_t W_y + c)$ reads the state; $g$ is chosen by the task:
+# - An output layer $y_t = g(h_t W_y + b_y)$ reads the state; $g$ is chosen by the task:
 #   linear, sigmoid or softmax.
 # - Unrolled through time, an RNN is a deep feed-forward network whose layers share
 #   their weights.
@@ -803,3 +834,32 @@ print("source", x.shape, "-> encoder states", h_enc.shape, "-> decoder output", 
 #   gates and probabilities.
 # - Where the inputs enter and the outputs are read gives one-to-one, one-to-many,
 #   many-to-one, and aligned or encoder–decoder many-to-many models.
+
+# %% [markdown]
+# ## Glossary
+#
+# The course's key terms, each with the notebook that teaches it.
+#
+# | term | meaning | notebook |
+# | --- | --- | --- |
+# | sequential data | data whose elements come in an order that carries meaning: text, speech, prices, sensor readings | 01 |
+# | time step | one position $t$ of a sequence, and the work the network does there | 01 |
+# | hidden state | the vector $h_t$ a recurrent network carries from step to step: its memory | 01 |
+# | input layer | the map $x_t W_x$ that brings the input of a step into the network | 01 |
+# | recurrent layer | the layer that computes $h_t$ from $h_{t-1}$ and $x_t$, with the same weights at every step | 01 |
+# | output layer | the map $y_t = g(h_t W_y + b_y)$ that reads a prediction from the hidden state | 01 |
+# | weight matrices | $W_x$ (input to hidden), $W_h$ (hidden to hidden), $W_y$ (hidden to output), shared by every step | 01 |
+# | bias | the vector added after a product ($b$, $b_y$), letting a unit be active with zero input | 01 |
+# | activation | the elementwise function applied to a sum: tanh, ReLU, sigmoid | 01 |
+# | unfolding, unrolling | drawing the network as one copy per time step: a deep network whose layers share their weights | 01, 02 |
+# | BPTT | backpropagation through time: the chain rule run backwards over the unrolled network | 02 |
+# | truncated BPTT | BPTT within windows of $k$ steps, the state carried forwards across the windows | 02 |
+# | vanishing gradient | a gradient that shrinks exponentially as it is carried back over many steps | 03 |
+# | exploding gradient | a gradient that grows exponentially as it is carried back over many steps | 03 |
+# | short-term dependency | an output that depends on inputs a few steps back | 03 |
+# | long-term dependency | an output that depends on an input many steps back, which vanishing gradients make hard to learn | 03, 04 |
+# | gradient clipping | scaling (by norm) or cutting (by value) a gradient that is too large, before the update | 03 |
+# | gating | multiplying a signal by a learned fraction in (0, 1), computed by a sigmoid | 04, 05 |
+# | sequence to sequence | an encoder reads one sequence, a decoder writes another, of its own length | 01, 06, 07 |
+# | bidirectional RNN | two RNNs, one reading forwards and one backwards, whose states are joined at each step | 04, 06 |
+# | attention | a weighted average over the states of a sequence, with weights computed from their relevance to the current step | 03, 06, 07 |

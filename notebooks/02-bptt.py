@@ -567,8 +567,8 @@ checks.check_temporal_softmax_loss_keeps(temporal_softmax_loss, 4, 5, 3)
 #
 # Everything is in place to train. The toy task is an **echo with a delay**: the input is
 # a stream of random tokens from an alphabet of $V = 4$, and at every step the network must
-# output the token it read $K = 3$ steps earlier. It can only do so by keeping the last
-# three tokens in its hidden state. The first $K$ positions have no answer, so the mask
+# output the token it read $\Delta = 3$ steps earlier. It can only do so by keeping the last
+# three tokens in its hidden state. The first $\Delta$ positions have no answer, so the mask
 # leaves them out.
 #
 # One training iteration is the recipe of every recurrent network:
@@ -582,16 +582,16 @@ checks.check_temporal_softmax_loss_keeps(temporal_softmax_loss, 4, 5, 3)
 # 6. **update**: plain gradient descent, $\theta \leftarrow \theta - \eta\, \partial L/\partial\theta$.
 
 # %%
-V, K = 4, 3
+V, DELAY = 4, 3
 
 
 def echo_batch(rng, N, T):
-    """One-hot inputs (N, T, V), targets y (N, T) = the token K steps back, and the mask."""
+    """One-hot inputs (N, T, V), targets y (N, T) = the token DELAY steps back, and the mask."""
     tokens = rng.integers(0, V, size=(N, T))
     y = np.zeros_like(tokens)
-    y[:, K:] = tokens[:, :-K]
+    y[:, DELAY:] = tokens[:, :-DELAY]
     mask = np.zeros((N, T), dtype=bool)
-    mask[:, K:] = True
+    mask[:, DELAY:] = True
     return np.eye(V)[tokens], y, mask
 
 
@@ -643,7 +643,7 @@ plt.plot(losses)
 plt.axhline(np.log(V), color="gray", ls="--", label=f"guessing: log {V} = {np.log(V):.2f} nats")
 plt.xlabel("iteration")
 plt.ylabel("loss (nats per token)")
-plt.title(f"Echo with delay {K}: a tanh RNN with H = {H}")
+plt.title(f"Echo with delay {DELAY}: a tanh RNN with H = {H}")
 plt.legend()
 plt.show()
 print(f"loss {losses[0]:.3f} -> {np.mean(losses[-20:]):.4f}; accuracy on fresh sequences {accuracy:.1%}")
@@ -677,13 +677,13 @@ print(f"loss {losses[0]:.3f} -> {np.mean(losses[-20:]):.4f}; accuracy on fresh s
 def train_truncated(carry_state, windows, k=8, N=32, H=32, lr=0.5, seed=0):
     rng = np.random.default_rng(seed)
     params = init_params(H, rng)
-    tokens = rng.integers(0, V, size=(N, windows * k + K))
+    tokens = rng.integers(0, V, size=(N, windows * k + DELAY))
     x_all = np.eye(V)[tokens]
     h_last = np.zeros((N, H))
     losses = []
     for w in range(windows):
-        s = slice(K + w * k, K + (w + 1) * k)
-        x, y = x_all[:, s], tokens[:, s.start - K:s.stop - K]
+        s = slice(DELAY + w * k, DELAY + (w + 1) * k)
+        x, y = x_all[:, s], tokens[:, s.start - DELAY:s.stop - DELAY]
         mask = np.ones(y.shape, dtype=bool)
         h0 = h_last if carry_state else np.zeros((N, H))
         loss, grads, _, h_last = loss_and_grads(params, x, y, mask, h0, loss_fn, backward)
@@ -696,18 +696,18 @@ def train_truncated(carry_state, windows, k=8, N=32, H=32, lr=0.5, seed=0):
 def accuracy_by_position(params, carry_state, k=8, windows=50, N=50, seed=1):
     """Accuracy at each position within a window, on a fresh stream."""
     rng = np.random.default_rng(seed)
-    tokens = rng.integers(0, V, size=(N, windows * k + K))
+    tokens = rng.integers(0, V, size=(N, windows * k + DELAY))
     x_all = np.eye(V)[tokens]
     H = params["Wh"].shape[0]
     h_last = np.zeros((N, H))
     hits = np.zeros(k)
     for w in range(windows):
-        s = slice(K + w * k, K + (w + 1) * k)
+        s = slice(DELAY + w * k, DELAY + (w + 1) * k)
         h0 = h_last if carry_state else np.zeros((N, H))
         h, _ = rnn_forward(x_all[:, s], h0, params["Wx"], params["Wh"], params["b"])
         h_last = h[:, -1]
         pred = (h @ params["Wy"] + params["by"]).argmax(axis=-1)
-        hits += (pred == tokens[:, s.start - K:s.stop - K]).mean(axis=0)
+        hits += (pred == tokens[:, s.start - DELAY:s.stop - DELAY]).mean(axis=0)
     return hits / windows
 
 
@@ -734,10 +734,10 @@ for carry_state in (True, False):
     print(("carried: " if carry_state else "reset:   ") + " ".join(f"{a:.2f}" for a in results[carry_state][1]))
 
 # %% [markdown]
-# With the state carried, the network answers at every position, including the first $K$
+# With the state carried, the network answers at every position, including the first $\Delta$
 # of each window: the tokens it must echo arrived in the previous window, and the state
 # brought them across the cut even though no gradient ever crossed it. With the state
-# reset, the first $K$ positions fall to chance, because the information is simply gone.
+# reset, the first $\Delta$ positions fall to chance, because the information is simply gone.
 #
 # ## What to remember
 #
