@@ -11,6 +11,12 @@ The notebook as a whole is bounded: a wall-clock limit, an output budget (bytes 
 and data the kernel may send), and the sandbox's rlimits. When one of them ends the run,
 or the kernel dies (os._exit, a crash), the grade cells not yet run get an error output
 saying why, so that they score zero rather than counting as passed or missing.
+
+Grade cells do not run in the kernel at all: the worker runs the instructor's source of
+each one itself (verdicts.py), calling the student's functions in the kernel through the
+server that is installed there before the first cell (kernel_server.py, wire.py). A
+failure of this machinery before any student code ran (the kernel does not start, the
+server or the guard cannot be installed) is reported as ``machinery``, never as a grade.
 """
 import ast
 import copy
@@ -24,19 +30,18 @@ from pathlib import Path
 import nbformat
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError
-from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
 
+from .remote import KernelCalls, KernelGone
 from .sandbox import SandboxedKernelManager
+from .verdicts import SourceCells, TrustedCells, error_output
 
-GUARD_SOURCE = (Path(__file__).with_name("kernel_guard.py")).read_text(encoding="utf-8")
+HERE = Path(__file__).parent
+GUARD_SOURCE = (HERE / "kernel_guard.py").read_text(encoding="utf-8")
+SERVER_SOURCE = "{}\n_install({!r})\ndel _install\n".format(
+    (HERE / "kernel_server.py").read_text(encoding="utf-8"), (HERE / "wire.py").read_text(encoding="utf-8"))
 GUARD = "__import__('sys').modules['_autograder_guard']"
-
-
-def error_output(ename, evalue):
-    return NotebookNode(output_type="error", ename=ename, evalue=evalue,
-                        traceback=[f"{ename}: {evalue}"])
 
 
 def cell_kind(cell):
@@ -53,14 +58,18 @@ def cell_kind(cell):
 class GuardedExecute(Execute):
     """nbgrader's Execute, with the kernel in the sandbox, a guard, and hard limits."""
 
-    def __init__(self, sandbox, limits, **kwargs):
+    def __init__(self, sandbox, limits, source=None, **kwargs):
         super().__init__(**kwargs)
         self.sandbox = sandbox
         self.limits = limits
         self.kernel_name = "python3"
         self.findings = []
         self.problems = []
+        self.records = []
         self.abort = None
+        self.machinery = None
+        self.source = source
+        self.trusted = None
         self._output_bytes = 0
         self._guarded = False
         self._last_found = []
@@ -72,7 +81,7 @@ class GuardedExecute(Execute):
     def create_kernel_manager(self):
         scratch = self.sandbox["scratch"]
         self.km = SandboxedKernelManager(
-            sandbox=self.sandbox if self.sandbox["confined"] else None,
+            sandbox=self.sandbox if self.sandbox["confined"] else None, sealed=self.sandbox.get("sealed"),
             kernel_name=self.kernel_name, config=self.config, transport="ipc",
             ip=str(Path(scratch) / "kernel"), connection_file=str(Path(scratch) / "kernel.json"))
         return self.km
@@ -86,12 +95,18 @@ class GuardedExecute(Execute):
 
     # -- output budget ------------------------------------------------------------------
 
-    def output(self, outs, msg, display_id, cell_index):
-        content = msg.get("content", {})
-        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
+    def count_output(self, size):
+        """Count ``size`` bytes against the budget; False (and the kernel killed) when it is spent."""
         self._output_bytes += size
         if self._output_bytes > self.limits.output_bytes:
             self.kill_kernel(f"the notebook sent more than {self.limits.output_bytes // 1024} KiB of output")
+            return False
+        return True
+
+    def output(self, outs, msg, display_id, cell_index):
+        content = msg.get("content", {})
+        size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
+        if not self.count_output(size):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
@@ -113,7 +128,10 @@ class GuardedExecute(Execute):
         except (KeyError, ValueError, SyntaxError, TypeError):
             parsed = None
         if phase is None:
-            return reply["content"].get("status") == "ok"
+            content = reply["content"]
+            if content.get("status") != "ok":
+                self._silence = f"{content.get('ename')}: {content.get('evalue')}"
+            return content.get("status") == "ok"
         if not isinstance(parsed, dict) or parsed.get("nonce") != nonce:
             content = reply["content"]
             if content.get("status") == "error":
@@ -147,17 +165,34 @@ class GuardedExecute(Execute):
             return cell, resources
         if self.abort is not None:
             return self._skip(cell, index), resources
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if kind == "test" and self.source is not None and grade_id not in self.source.tests:
+            kind = "student"  # grade metadata the source does not know: the student's own cell
         try:
             if not self._guarded:
                 self._guarded = True
-                if not self._guard_sync(GUARD_SOURCE, None):
-                    self.abort = "the grader's guard could not be installed in the kernel"
-                    return self._skip(cell, index), resources
+                for what, code in (("server", SERVER_SOURCE), ("guard", GUARD_SOURCE)):
+                    if not self._guard_sync(code, None):
+                        self.abort = self.machinery = (
+                            f"the grader's {what} could not be installed in the kernel ({self._silence})")
+                        return self._skip(cell, index), resources
+                if self.source is not None:
+                    self.trusted = TrustedCells(self.source, KernelCalls(self, self.sandbox["scratch"]))
             if kind == "test" and not self.guard("before_grade", index):
                 return self._skip(cell, index), resources
             if kind == "locked" and not self.guard("before_locked", index):
                 return self._skip(cell, index), resources
-            cell, resources = super().preprocess_cell(cell, resources, index)
+            if kind == "test" and self.trusted is not None:
+                try:
+                    cell.outputs, record = self.trusted.run(grade_id, self.timeout)
+                except KernelGone:
+                    return self._skip(cell, index), resources
+                cell.execution_count = None
+                self.records.append(record)
+                if record["status"] == "timeout":
+                    self.problems.append(f"cell {index} timed out after {self.timeout} s")
+            else:
+                cell, resources = super().preprocess_cell(cell, resources, index)
             if self.abort is not None:
                 return self._skip(cell, index), resources
             if kind == "test":
@@ -191,12 +226,15 @@ class GuardedExecute(Execute):
         return cell
 
 
-def execute(sanitized_path, executed_path, sandbox, limits, config):
+def execute(sanitized_path, executed_path, sandbox, limits, config, source_path=None):
     """Execute the notebook at ``sanitized_path``; write the result to ``executed_path``.
 
     sandbox: dict with scratch (the kernel's writable folder), cwd (its working folder,
     inside scratch), slot (the worker's number, which picks its uid) and confined (False
-    only under --no-sandbox). Returns a dict: seconds, problems, findings, output_bytes.
+    only under --no-sandbox). source_path: the instructor's source notebook, whose grade
+    cells the worker runs itself (None runs them in the kernel, as nbgrader does).
+    Returns a dict: seconds, problems, findings, output_bytes, records (one per grade
+    cell run here) and machinery (why the grading machinery failed, or None).
     """
     start = time.monotonic()
     nb = nbformat.read(sanitized_path, as_version=nbformat.NO_CONVERT)
@@ -204,7 +242,8 @@ def execute(sanitized_path, executed_path, sandbox, limits, config):
     config.Execute.timeout = limits.cell_timeout
     # a loaded machine may deliver a cell's last output late; lateness is not an error
     config.Execute.iopub_timeout = 30
-    executor = GuardedExecute(sandbox, limits, config=config)
+    source = SourceCells(nbformat.read(str(source_path), as_version=4)) if source_path else None
+    executor = GuardedExecute(sandbox, limits, source=source, config=config)
     timer = threading.Timer(limits.notebook_timeout, executor.kill_kernel,
                             args=(f"the notebook ran longer than {limits.notebook_timeout} s",))
     timer.daemon = True
@@ -214,6 +253,8 @@ def execute(sanitized_path, executed_path, sandbox, limits, config):
         with utils.setenv(NBGRADER_EXECUTION="autograde"):
             executor.preprocess(nb, resources)
     except Exception as exc:
+        if executor.abort is None and not executor._guarded:
+            executor.machinery = f"the kernel could not start: {type(exc).__name__}: {exc}"
         executor.abort = executor.abort or f"the kernel could not run: {type(exc).__name__}: {exc}"
         for index, cell in enumerate(nb.cells):
             if not cell.get("outputs") and cell_kind(cell) == "test":
@@ -235,6 +276,7 @@ def execute(sanitized_path, executed_path, sandbox, limits, config):
                 if message not in problems:
                     problems.append(message)
     nbformat.write(nb, executed_path)
-    return {"seconds": time.monotonic() - start, "problems": problems,
-            "findings": executor.findings, "output_bytes": executor._output_bytes}
+    return {"seconds": time.monotonic() - start, "problems": problems, "findings": executor.findings,
+            "output_bytes": executor._output_bytes, "records": executor.records,
+            "machinery": executor.machinery}
 

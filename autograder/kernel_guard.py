@@ -49,13 +49,16 @@ def _install():
                 pass
 
     def watched_modules():
-        names = ["builtins", "numpy", "numpy.testing", "numpy.linalg", "numpy.random", "math"]
+        # the grader's server in the kernel (kernel_server.py) and what it calls through
+        names = ["builtins", "numpy", "numpy.testing", "numpy.linalg", "numpy.random", "math", "warnings",
+                 "base64", "_autograder_server", "_autograder_wire"]
         names += [n for n in _list(sys.modules) if n.startswith("numpy.testing")]
         names += [n for n in _list(sys.modules) if n == "rnnkit" or n.startswith("rnnkit.")]
         return {n: sys.modules[n] for n in names if _isinstance(sys.modules.get(n), types.ModuleType)}
 
     # names the kernel itself swaps for each request (stdin forwarding)
-    VOLATILE = {"builtins": ("input", "raw_input", "getpass")}
+    VOLATILE = {"builtins": ("input", "raw_input", "getpass"),
+                "warnings": ("filters", "_filters_version", "defaultaction", "onceregistry")}
     SYS_HOOKS = ("displayhook", "stdout", "stderr", "breakpointhook", "unraisablehook")
     shell = get_ipython()  # noqa: F821 (the kernel's shell)
     kernel = getattr(shell, "kernel", None)

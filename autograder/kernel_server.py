@@ -32,7 +32,7 @@ def _install(wire_source):
     exec(compile(wire_source, "autograder/wire.py", "exec"), vars(wire))
     sys.modules["_autograder_wire"] = wire
     shell = get_ipython()  # noqa: F821 (the kernel's shell)
-    state = {"token": None, "scratch": None, "callbacks": 0}
+    state = {"token": None, "scratch": None, "callbacks": 0, "nested": 0}
 
     def exception(error):
         name, message = (list(error) + ["", ""])[:2]
@@ -49,6 +49,13 @@ def _install(wire_source):
             with open(path, "wb") as f:
                 f.write(wire.encode({"args": list(args), "kwargs": kwargs}, side, extra={"callback": key}))
             answer = builtins.input(f"autograder-callback {state['token']} {number}")
+            while answer.startswith("call:"):
+                # the grader's callable calls a student function: make the call, then wait again
+                state["nested"] += 1
+                nested = state["nested"]
+                perform(base64.b64decode(answer[5:]),
+                        os.path.join(state["scratch"], f"rpc-{state['token']}-r{nested}.out"))
+                answer = builtins.input(f"autograder-result {state['token']} {nested}")
             value, extra = wire.decode(base64.b64decode(answer), side)
             if extra.get("error"):
                 raise exception(extra["error"])
@@ -108,12 +115,15 @@ def _install(wire_source):
             f.write(packet)
 
     def call(token, scratch, request, forget=False):
-        state.update(token=token, scratch=scratch, callbacks=0)
+        state.update(token=token, scratch=scratch, callbacks=0, nested=0)
         if forget:
             side.forget()
-        path = os.path.join(scratch, f"rpc-{token}.out")
+        perform(base64.b64decode(request), os.path.join(scratch, f"rpc-{token}.out"))
+
+    def perform(request, path):
+        """Make the call a request describes; write the answer to ``path``."""
         try:
-            value, extra = wire.decode(base64.b64decode(request), side)
+            value, extra = wire.decode(request, side)
             fn, args, kwargs = value["fn"], value["args"], value["kwargs"]
         except BaseException as exc:
             return answer(path, None, {"status": "error", "error": [type(exc).__name__, str(exc)[:2000]]})

@@ -12,6 +12,7 @@ kernel prints meanwhile is counted against the output budget and dropped.
 Everything the verdict depends on (the inputs, the reference, the comparison, the
 message) stays in this process; the kernel contributes only the values its functions return.
 """
+import asyncio
 import base64
 import builtins
 import contextlib
@@ -22,14 +23,13 @@ import stat
 import time
 import warnings
 
-import zmq
-import zmq.asyncio
 from jupyter_core.utils import run_sync
 
 from . import wire
 
 CODE = "__import__('sys').modules['_autograder_server'].call({token!r}, {scratch!r}, {request!r}, {forget!r})"
 INTERRUPT_GRACE = 10.0
+PAUSE_MIN, PAUSE_MAX = 0.0002, 0.02   # seconds between looks at the kernel's channels
 
 
 class CellTimeout(BaseException):
@@ -125,7 +125,9 @@ class KernelCalls:
         self.counts = {}
         self.spies = {}
         self._forget = True
-        self._busy = False
+        self._callback_loop = None   # the event loop, while a grader callable runs in its thread
+        self._nested_calls = 0
+        self._token = None
         self._call_sync = run_sync(self._call)
 
     def _special(self, value):
@@ -143,14 +145,18 @@ class KernelCalls:
         self._forget = True
 
     def call(self, fn, args, kwargs):
-        if self._busy:
-            raise RuntimeError(f"{fn.__name__} cannot be called from inside a callback of the student's code")
         if self.executor.abort is not None:
             raise KernelGone(self.executor.abort)
         self.counts[fn.__name__] = self.counts.get(fn.__name__, 0) + 1
         request = wire.encode({"fn": fn, "args": list(args), "kwargs": dict(kwargs)}, self.side,
                               extra={"spy": sorted(self.spies)})
-        answer = self._call_sync(request, fn.__name__)
+        if self._callback_loop is not None:
+            # a grader callable, called back from the student's code, calls a student function:
+            # the kernel is waiting in its input request, which is answered with the call
+            future = asyncio.run_coroutine_threadsafe(self._nested(request, fn.__name__), self._callback_loop)
+            answer = future.result()
+        else:
+            answer = self._call_sync(request, fn.__name__)
         value, extra = wire.decode(answer, self.side, self.answer_limit)
         if not isinstance(value, dict) or not isinstance(extra, dict):
             raise wire.WireError("a malformed answer from the kernel")
@@ -170,7 +176,7 @@ class KernelCalls:
 
     async def _call(self, request, name):
         executor = self.executor
-        token = secrets.token_hex(8)
+        token = self._token = secrets.token_hex(8)
         code = CODE.format(token=token, scratch=self.scratch, forget=self._forget,
                            request=base64.b64encode(request).decode("ascii"))
         self._forget = False
@@ -195,34 +201,32 @@ class KernelCalls:
     async def _wait(self, msg_id, token, deadline):
         """The execute reply to ``msg_id``, answering callbacks meanwhile; None when time is up."""
         kc = self.executor.kc
-        poller = zmq.asyncio.Poller()
-        sockets = {kc.shell_channel.socket: "shell", kc.stdin_channel.socket: "stdin",
-                   kc.iopub_channel.socket: "iopub"}
-        for sock in sockets:
-            poller.register(sock, zmq.POLLIN)
+        pause, checked = PAUSE_MIN, time.monotonic()
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            busy = False
+            if await kc.iopub_channel.msg_ready():
+                await self._drain_iopub()
+                busy = True
+            if await kc.stdin_channel.msg_ready():
+                await self._callback(await kc.stdin_channel.get_msg(timeout=0), token)
+                busy = True
+            while await kc.shell_channel.msg_ready():
+                msg = await kc.shell_channel.get_msg(timeout=0)
+                if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                    return msg
+            if self.executor.abort is not None:
+                raise KernelGone(self.executor.abort)
+            now = time.monotonic()
+            if now >= deadline:
                 return None
-            events = dict(await poller.poll(timeout=int(min(remaining, 1.0) * 1000) + 1))
-            if not events:
+            if now - checked > 1.0:
+                checked = now
                 if not await self.executor.km.is_alive():
                     self.executor.kill_kernel("the kernel died during a call of the student's function")
                     raise KernelGone(self.executor.abort)
-                continue
-            for sock in events:
-                channel = sockets[sock]
-                if channel == "iopub":
-                    await self._drain_iopub()
-                elif channel == "stdin":
-                    msg = await kc.stdin_channel.get_msg(timeout=0)
-                    await self._callback(msg, token)
-                else:
-                    msg = await kc.shell_channel.get_msg(timeout=0)
-                    if msg.get("parent_header", {}).get("msg_id") == msg_id:
-                        return msg
-            if self.executor.abort is not None:
-                raise KernelGone(self.executor.abort)
+            # a call takes about a millisecond; a long one is polled less often
+            pause = PAUSE_MIN if busy else min(pause * 1.5, PAUSE_MAX)
+            await asyncio.sleep(min(pause, max(deadline - now, 0)))
 
     async def _drain_iopub(self):
         kc = self.executor.kc
@@ -246,17 +250,46 @@ class KernelCalls:
             packet = read_answer(self.scratch, f"rpc-{token}-cb{match.group(2)}.out", self.answer_limit)
             value, extra = wire.decode(packet, self.side, self.answer_limit)
             target = self.side.kept.get(extra.get("callback"))
-            if not callable(target) or not isinstance(value, dict):
+            if not callable(target) or not isinstance(value, dict) or self._callback_loop is not None:
                 raise wire.WireError("a callback to nothing the grader sent")
-            self._busy = True
+            # the callable runs in a thread, so that this loop can serve the student functions it calls
+            self._callback_loop = asyncio.get_running_loop()
             try:
-                result = target(*value.get("args", ()), **value.get("kwargs", {}))
+                result = await self._callback_loop.run_in_executor(
+                    None, lambda: target(*value.get("args", ()), **value.get("kwargs", {})))
             finally:
-                self._busy = False
+                self._callback_loop = None
+        except KernelGone:
+            raise
         except Exception as exc:
             result, extra_out = None, {"error": [type(exc).__name__, str(exc)[:2000]]}
         answer = wire.encode(result, self.side, extra=extra_out)
         self.executor.kc.input(base64.b64encode(answer).decode("ascii"))
+
+    async def _nested(self, request, name):
+        """A student function called by a grader callable: answer the kernel's pending input with it."""
+        kc, token = self.executor.kc, self._token
+        self._nested_calls += 1
+        number = self._nested_calls
+        kc.input("call:" + base64.b64encode(request).decode("ascii"))
+        pause = PAUSE_MIN
+        while True:
+            busy = False
+            if await kc.iopub_channel.msg_ready():
+                await self._drain_iopub()
+                busy = True
+            if await kc.stdin_channel.msg_ready():
+                msg = await kc.stdin_channel.get_msg(timeout=0)
+                if str(msg.get("content", {}).get("prompt", "")) == f"autograder-result {token} {number}":
+                    return read_answer(self.scratch, f"rpc-{token}-r{number}.out", self.answer_limit)
+                kc.input("")
+                busy = True
+            if self.executor.abort is not None:
+                raise KernelGone(self.executor.abort)
+            if time.monotonic() >= self.deadline:
+                raise CellTimeout(name)
+            pause = PAUSE_MIN if busy else min(pause * 1.5, PAUSE_MAX)
+            await asyncio.sleep(pause)
 
 
 __all__ = ["KernelCalls", "StudentFunction", "CellTimeout", "KernelGone", "read_answer", "student_exception"]

@@ -15,7 +15,8 @@ class Progress:
     def __call__(self, outcome, done, total):
         elapsed = time.monotonic() - self.start
         mark = " FLAGGED" if outcome.flags else ""
-        label = f"{outcome.student}/{outcome.assignment} {outcome.score:g}/{outcome.max_score:g}{mark}"
+        score = "not graded" if outcome.ungraded else f"{outcome.score:g}/{outcome.max_score:g}"
+        label = f"{outcome.student}/{outcome.assignment} {score}{mark}"
         if self.tty:
             filled = int(self.width * done / max(total, 1))
             bar = "#" * filled + "-" * (self.width - filled)
@@ -35,6 +36,10 @@ def summary(outcomes, seconds=None):
     for o in rows:
         if o.skipped:
             lines.append(f"| {o.student} | {o.assignment} | (already graded) | | | |")
+            continue
+        if o.ungraded:
+            lines.append(f"| {o.student} | {o.assignment} | (not graded: the machinery failed) | | "
+                         f"{_short(o.problems[0]) if o.problems else ''} | |")
             continue
         problems = f"{len(o.problems)}: {_short(o.problems[0])}" if o.problems else ""
         flagged = f"yes ({len(o.flags)})" if o.flags else ""

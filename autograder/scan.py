@@ -10,6 +10,7 @@ list the instructor reviews. Code the scan cannot parse is itself a finding.
 """
 import ast
 import dataclasses
+import functools
 
 from nbgrader import utils
 
@@ -91,9 +92,14 @@ def _python_source(source):
 
 
 class _Visitor(ast.NodeVisitor):
-    def __init__(self, aliases):
+    def __init__(self, aliases, sealed=None):
         self.aliases = aliases  # local name -> module path, shared across the notebook's cells
+        self.sealed = sealed    # names of rnnkit sealed for the assignment; None: any use of rnnkit
         self.found = []
+
+    def reference(self, chain):
+        """Whether the dotted rnnkit ``chain`` reaches a reference sealed for the assignment."""
+        return self.sealed is None or any(part in self.sealed for part in chain.split(".")[1:])
 
     def add(self, node, message):
         self.found.append((getattr(node, "lineno", 0), message))
@@ -112,7 +118,8 @@ class _Visitor(ast.NodeVisitor):
     def _module(self, node, name):
         top = name.split(".")[0]
         if top == "rnnkit":
-            self.add(node, f"imports the reference implementation: {name}")
+            if self.sealed is None:
+                self.add(node, f"imports the reference implementation: {name}")
         elif top in SUSPECT_MODULES and SUSPECT_MODULES[top]:
             self.add(node, SUSPECT_MODULES[top])
 
@@ -128,6 +135,8 @@ class _Visitor(ast.NodeVisitor):
             full = f"{module}.{alias.name}"
             if full in SUSPECT_ATTRIBUTES:
                 self.add(node, SUSPECT_ATTRIBUTES[full])
+            if module.split(".")[0] == "rnnkit" and self.sealed is not None and self.reference(full):
+                self.add(node, f"imports the reference implementation: {full}")
         self._module(node, module)
 
     def _target(self, target):
@@ -184,7 +193,7 @@ class _Visitor(ast.NodeVisitor):
                     self.add(node, message)
                     break
             else:
-                if chain.split(".")[0] == "rnnkit" and isinstance(node.value, ast.Name):
+                if chain.split(".")[0] == "rnnkit" and isinstance(node.value, ast.Name) and self.reference(chain):
                     self.add(node, f"uses the reference implementation: {chain}")
             if node.attr in ("f_globals", "f_locals", "f_back", "__globals__", "__code__", "__dict__",
                              "__class__", "__subclasses__", "__closure__"):
@@ -194,7 +203,8 @@ class _Visitor(ast.NodeVisitor):
     def visit_Name(self, node):
         if node.id in SUSPECT_NAMES:
             self.add(node, SUSPECT_NAMES[node.id])
-        elif self.aliases.get(node.id, "").split(".")[0] == "rnnkit" and isinstance(node.ctx, ast.Load):
+        elif (self.aliases.get(node.id, "").split(".")[0] == "rnnkit" and isinstance(node.ctx, ast.Load)
+              and self.reference(self.aliases[node.id])):
             self.add(node, f"uses the reference implementation: {self.aliases[node.id]}")
 
     def visit_Call(self, node):
@@ -209,14 +219,19 @@ class _Visitor(ast.NodeVisitor):
             self.add(node, f"names a path outside its folder ({node.value[:60]})")
 
 
-def scan_source(source, label, aliases=None):
-    """Findings in one cell's source; ``aliases`` carries imports across cells."""
+def scan_source(source, label, aliases=None, sealed=None):
+    """Findings in one cell's source; ``aliases`` carries imports across cells.
+
+    sealed: the rnnkit names that are the assignment's reference (seal.py); only their use
+    is reported, not that of the helpers the notebook tells the student to use. None
+    reports any use of rnnkit.
+    """
     aliases = {} if aliases is None else aliases
     try:
         tree = ast.parse(_python_source(source))
     except (SyntaxError, ValueError) as exc:
         return [Finding(label, getattr(exc, "lineno", 0) or 0, f"cannot be parsed ({exc.msg if hasattr(exc, 'msg') else exc})")]
-    visitor = _Visitor(aliases)
+    visitor = _Visitor(aliases, sealed)
     visitor.visit(tree)
     seen = set()
     out = []
@@ -227,7 +242,17 @@ def scan_source(source, label, aliases=None):
     return out
 
 
-def scan_notebook(nb, released=None, source=None):
+@functools.lru_cache(maxsize=None)
+def sealed_names(assignment):
+    """The rnnkit names sealed while ``assignment`` is graded, or None for a course seal.py does not know."""
+    from . import seal
+
+    if assignment not in seal.SEALED:
+        return None
+    return frozenset().union(*seal.sealed_definitions(assignment).values())
+
+
+def scan_notebook(nb, released=None, source=None, assignment=None):
     """Findings in the student-written cells of ``nb`` (a NotebookNode, as submitted).
 
     Student-written means: the solution cells, and any other cell that is not locked and
@@ -235,15 +260,18 @@ def scan_notebook(nb, released=None, source=None):
     cells carry no nbgrader metadata, and may well use rnnkit). Imports are followed
     through every cell, so that ``np`` means numpy in an answer. What the instructor's
     own solution in ``source`` does (an allowed helper such as rnnkit.sigmoid, say) is
-    not reported in the same cell of the submission.
+    not reported in the same cell of the submission. With ``assignment``, only the use of
+    that assignment's reference is reported (sealed_names).
     """
+    sealed = sealed_names(assignment) if assignment else None
     allowed = {}
     if source is not None:
         source_aliases = {}
         for index, cell in enumerate(source.cells):
             if cell.get("cell_type") == "code":
                 label = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"cell {index}"
-                allowed[label] = {f.message for f in scan_source(cell.get("source", ""), label, source_aliases)}
+                allowed[label] = {f.message for f in scan_source(cell.get("source", ""), label, source_aliases,
+                                                                 sealed)}
     from_release = {c.get("source", "").strip() for c in released.cells} if released is not None else set()
     aliases = {}
     found = []
@@ -256,7 +284,8 @@ def scan_notebook(nb, released=None, source=None):
         instructors = (utils.is_locked(cell) and not utils.is_solution(cell)) or (
             not utils.is_solution(cell) and text.strip() in from_release)
         if not instructors:
-            found += [f for f in scan_source(text, label, aliases) if f.message not in allowed.get(label, ())]
+            found += [f for f in scan_source(text, label, aliases, sealed)
+                      if f.message not in allowed.get(label, ())]
         else:
             # learn the instructor's imports without reporting them
             try:

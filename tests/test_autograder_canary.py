@@ -1,0 +1,62 @@
+"""The canary on the real course: every solution notebook graded as the autograder grades it.
+
+``python -m autograder canary`` grades each assignment's solution and its blank release in
+the sandbox, with the sealed rnnkit and the grade cells run outside the kernel: the
+solution must earn every point, the release none, and no grade cell may end with an
+expression that shows a value (nbgrader would read it as a partial score). A grade cell
+of the small demo course that does end so is refused by name.
+"""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.autograder_fixtures import course
+from tests.test_autograder_hostile import sandbox_or_skip
+
+pytestmark = pytest.mark.xdist_group("autograder")
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
+
+
+def course_copy(tmp):
+    root = tmp / "course"
+    shutil.copytree(ROOT / "solutions", root / "solutions")
+    shutil.copytree(ROOT / "course", root / "course")
+    (root / "autograder").mkdir()
+    config = (ROOT / "autograder" / "nbgrader_config.py").read_text()
+    config = re.sub(r"^HERE = .*$", f"HERE = {str(root / 'autograder')!r}", config, flags=re.M)
+    config = re.sub(r"^ROOT = .*$", f"ROOT = {str(root)!r}", config, flags=re.M)
+    (root / "autograder" / "nbgrader_config.py").write_text(config)
+    return root / "autograder" / "nbgrader_config.py"
+
+
+def canary(config, *args):
+    return subprocess.run([sys.executable, "-m", "autograder", "--config", str(config), "canary", "--workers", "2",
+                           *args], capture_output=True, text=True, timeout=1200, cwd=str(ROOT))
+
+
+def test_every_solution_earns_full_marks_and_every_release_none(tmp_path):
+    sandbox_or_skip()
+    result = canary(course_copy(tmp_path))
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "canary passed" in result.stdout and all(a in result.stdout for a in ASSIGNMENTS)
+
+
+def test_a_grade_cell_that_shows_a_value_fails_the_canary(tmp_path):
+    sandbox_or_skip()
+    root = course.make_course(tmp_path)
+    source = root / "source" / course.ASSIGNMENT / f"{course.ASSIGNMENT}.ipynb"
+    nb = nbformat.read(str(source), as_version=4)
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "add_tests":
+            cell.source += "\nfloat('nan')"
+    nbformat.write(nb, str(source))
+    result = canary(root / "nbgrader_config.py", "--assignment", course.ASSIGNMENT)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "add_tests" in result.stderr and "shows a value" in result.stderr
