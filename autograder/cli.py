@@ -1,9 +1,10 @@
 """The instructor's grading cycle, one command each.
 
     python -m autograder release                    rebuild solutions/ and course/ from notebooks/
-    python -m autograder import EXPORT.zip ...      submissions into autograder/submitted/
-    python -m autograder grade --workers 2          parallel, sandboxed autograde into the gradebook
-    python -m autograder feedback                   nbgrader's HTML feedback from the graded notebooks
+    python -m autograder import EXPORT.zip ...      submissions into autograder/submitted/ (import --help)
+    python -m autograder canary                     the solution must earn full marks, the release none
+    python -m autograder grade --workers 2          the canary, then parallel, sandboxed autograde
+    python -m autograder feedback                   HTML feedback: points and messages, no hidden tests
     python -m autograder export --to grades.csv     the gradebook as a CSV
 
 The course's nbgrader configuration (autograder/nbgrader_config.py) says where
@@ -13,11 +14,16 @@ root, to give each submission's kernel its own unprivileged uid; without them it
 refuses, unless --no-sandbox is given, which runs student code with your rights.
 """
 import argparse
+import csv
 import os
 import sys
+import textwrap
 import time
+import warnings
 from pathlib import Path
 
+from .collect import ID_RULE, MiB
+from .collect import Limits as ImportLimits
 from .sandbox import Limits, SandboxUnavailable, check_available
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,12 +42,21 @@ def load(args):
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
+    quiet_gradebook_warnings()
     path = Path(args.config).resolve()
     config = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
     if args.db_url:
         config.CourseDirectory.db_url = args.db_url
     _venv_on_path()
     return config, CourseDirectory(config=config)
+
+
+def quiet_gradebook_warnings():
+    """nbgrader's Gradebook builds its rows in a way SQLAlchemy warns about (autoflush of an
+    object not yet in the session, on a new gradebook); the rows are right, the warning is noise."""
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning, message=r"Object of type <\w+> not in session")
 
 
 def _venv_on_path():
@@ -70,16 +85,30 @@ def cmd_import(args):
 
     config, coursedir = load(args)
     submitted = Path(coursedir.root) / coursedir.submitted_directory
-    result = import_any(args.sources, submitted, set(assignments_of(coursedir)))
+    assignments = set(assignments_of(coursedir))
+    limits = ImportLimits(notebook=args.max_notebook_mb * MiB, upload=args.max_upload_mb * MiB,
+                    export=args.max_export_mb * MiB, members=args.max_members, ratio=args.max_ratio)
+    result = import_any(args.sources, submitted, assignments, limits)
     for student, assignment in result.submissions:
-        print(f"imported {student}/{assignment}")
+        notes = result.notes.get((student, assignment), [])
+        print(one_line(f"imported {student}/{assignment}" + (f": {'; '.join(notes)}" if notes else "")))
     for where, why in result.refused:
-        print(f"refused {where}: {why}", file=sys.stderr)
-    print(f"{len(result.submissions)} submissions imported into {submitted}, {len(result.refused)} refused")
-    return 0 if result.submissions or not result.refused else 1
+        print(one_line(f"refused {where}: {why}"), file=sys.stderr)
+    print(f"{len(result.submissions)} submissions imported into {submitted}, {len(result.refused)} refused"
+          + ("" if result.refused else "."))
+    if not result.submissions and not result.refused:
+        print(f"nothing found to import (known assignments: {', '.join(sorted(assignments)) or 'none'}); "
+              "see python -m autograder import --help", file=sys.stderr)
+    return 0 if result.submissions else 1
+
+
+def one_line(text):
+    """A line of the report: control characters of file names shown as escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def cmd_grade(args):
+    from .canary import CanaryFailed
     from .grading import Grader
     from .report import Progress, summary
 
@@ -101,19 +130,50 @@ def cmd_grade(args):
     grader = Grader(config, coursedir, limits=limits, workers=args.workers, confined=not args.no_sandbox,
                     force=args.force, on_done=None if args.quiet else Progress())
     start = time.monotonic()
-    outcomes = grader.run(students=args.student, assignments=args.assignment)
+    try:
+        outcomes = grader.run(students=args.student, assignments=args.assignment)
+    except CanaryFailed as exc:
+        print(f"refusing to grade: the canary failed, no student was graded.\n{exc}", file=sys.stderr)
+        return 3
     print(summary(outcomes, time.monotonic() - start))
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
     return 0
 
 
+def cmd_canary(args):
+    from .canary import CanaryFailed
+    from .grading import Grader
+
+    config, coursedir = load(args)
+    if not args.no_sandbox:
+        try:
+            check_available()
+        except SandboxUnavailable as exc:
+            print(f"refusing to run: the sandbox is unavailable: {exc}", file=sys.stderr)
+            return 2
+    assignments = args.assignment or assignments_of(coursedir)
+    grader = Grader(config, coursedir, workers=args.workers, confined=not args.no_sandbox)
+    try:
+        grader.canary(assignments)
+    except CanaryFailed as exc:
+        print(f"the canary failed: {exc}", file=sys.stderr)
+        return 3
+    print(f"canary passed: the solution earns every point and the blank release none in "
+          f"{', '.join(sorted(assignments))}")
+    return 0
+
+
 def cmd_feedback(args):
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.converters import GenerateFeedback
+    from nbgrader.preprocessors import ClearHiddenTests, GetGrades
 
     config, coursedir = load(args)
     autograded = Path(coursedir.root) / coursedir.autograded_directory
     graded = sorted({p.name for p in autograded.glob("*/*") if p.is_dir()})
+    # the students see each test's points and message, never the hidden tests' source
+    config.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]
     for assignment in [args.assignment] if args.assignment else graded:
         coursedir.assignment_id = assignment
         if args.student:
@@ -125,17 +185,107 @@ def cmd_feedback(args):
     return 0
 
 
+EXPORT_COLUMNS = ("assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+                  "raw_score", "late_submission_penalty", "score", "max_score")
+
+
+def export_rows(gb, submitted):
+    """nbgrader's CSV export, row for row, except that a submission not yet graded has empty
+    scores instead of zeros (``submitted``: the (student, assignment) pairs in submitted/,
+    which get a row even before the gradebook knows the student). A student with nothing
+    submitted scores zero, as in nbgrader."""
+    from nbgrader.api import MissingEntry
+
+    rows = []
+    students = {s.id: s for s in gb.students}
+    ids = sorted(set(students) | {student for student, _ in submitted})
+    for assignment in gb.assignments:
+        for student_id in ids:
+            student = students.get(student_id)
+            row = {"assignment": assignment.name, "duedate": assignment.duedate, "student_id": student_id,
+                   "last_name": student and student.last_name, "first_name": student and student.first_name,
+                   "email": student and student.email, "max_score": assignment.max_score}
+            try:
+                submission = gb.find_submission(assignment.name, student_id)
+            except MissingEntry:
+                submission = None
+            if submission is not None and _graded(submission):
+                penalty = submission.late_submission_penalty
+                row.update(timestamp=submission.timestamp, raw_score=submission.score,
+                           late_submission_penalty=penalty, score=max(0.0, submission.score - penalty))
+            elif submission is not None or (student_id, assignment.name) in submitted:
+                row.update(timestamp=submission and submission.timestamp, raw_score=None,
+                           late_submission_penalty=None, score=None)    # submitted, not graded yet
+            elif student is None:
+                continue
+            else:
+                row.update(timestamp=None, raw_score=0.0, late_submission_penalty=0.0, score=0.0)
+            rows.append({k: "" if row.get(k) is None else str(row[k]) for k in EXPORT_COLUMNS})
+    return rows
+
+
+def _graded(submission):
+    grades = [g for nb in submission.notebooks for g in nb.grades]
+    return not grades or any(g.auto_score is not None or g.manual_score is not None for g in grades)
+
+
 def cmd_export(args):
     from nbgrader.api import Gradebook
-    from nbgrader.plugins import CsvExportPlugin
+
+    from .grading import submissions
 
     config, coursedir = load(args)
-    plugin = CsvExportPlugin(config=config)
-    plugin.to = args.to
+    submitted = {(student, assignment) for student, assignment, _ in submissions(coursedir)}
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        plugin.export(gb)
-    print(f"grades written to {args.to}")
+        rows = export_rows(gb, submitted)
+    with open(args.to, "w", newline="") as f:
+        writer = csv.DictWriter(f, EXPORT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    waiting = sum(1 for r in rows if r["score"] == "")
+    print(f"grades written to {args.to}" +
+          (f" ({waiting} submissions not graded yet have empty scores)" if waiting else ""))
     return 0
+
+
+IMPORT_EPILOG = """\
+what is read:
+  folders   <student>/<assignment>/<notebook>.ipynb and the files beside it, for a
+            whole class; also one student's folder <student>/ or one submission's
+            folder <student>/<assignment>/
+  zip files the same tree under any top folders, or an LMS's flat list of files named
+            <student>_<anything>_<notebook>.ipynb (Canvas's naming: the student id
+            is the text before the first underscore, the name ends with the
+            assignment's notebook, <notebook>-1.ipynb and the like included)
+
+{rule}
+
+submission times (nbgrader's timestamp.txt, from which lateness is computed) come
+only from where your system put them: the date of the zip member in an LMS export
+(read as UTC), or the newest modification time of the files of a folder you
+collected. A timestamp.txt inside a student's upload is discarded. When the sources
+hold several attempts of one submission, the newest by that time is imported and the
+others are named; an attempt older than the submission already imported is refused.
+
+report: one line per submission imported (its time, where it came from, attempts
+not taken, files left out), one line per refusal, on stderr, with its reason and
+the limit or rule it breaks. A refusal concerns that submission or file alone.
+Exit status 0 if anything was imported, 1 otherwise.
+""".format(rule=textwrap.fill(f"A student or assignment id is {ID_RULE}.", 84, initial_indent="  ",
+                              subsequent_indent="  "))
+
+
+# grading reads notebooks up to the import's default (grading.LARGEST_NOTEBOOK), no larger
+LARGEST_IMPORT_MB = ImportLimits().notebook // MiB
+
+
+def _count(most=None):
+    def parse(text):
+        value = int(text)
+        if value < 1 or (most is not None and value > most):
+            raise argparse.ArgumentTypeError(f"{text}: a whole number from 1 to {most or 'any'} is expected")
+        return value
+    return parse
 
 
 def parser():
@@ -152,8 +302,26 @@ def parser():
     r.add_argument("release_args", nargs=argparse.REMAINDER)
     r.set_defaults(run=cmd_release)
 
-    i = sub.add_parser("import", help="copy submissions (folders or LMS zip files) into submitted/")
-    i.add_argument("sources", nargs="+", help="a folder <student>/<assignment>/<notebook>.ipynb, or zip files")
+    i = sub.add_parser("import", help="copy submissions (folders or LMS zip files) into submitted/",
+                       description="Copy submissions into submitted/<student>/<assignment>/, as\n"
+                                   "nbgrader lays them out, with nbgrader's timestamp.txt.",
+                       epilog=IMPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    i.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="a folder <student>/<assignment>/<notebook>.ipynb (or one student's folder, or one "
+                        "submission's), or an LMS export .zip")
+    limits = ImportLimits()
+    i.add_argument("--max-notebook-mb", type=_count(LARGEST_IMPORT_MB), default=limits.notebook // MiB,
+                   metavar="MB", help=f"largest notebook (default: %(default)s, at most {LARGEST_IMPORT_MB}, "
+                                      "the most grading reads)")
+    i.add_argument("--max-upload-mb", type=_count(), default=limits.upload // MiB, metavar="MB",
+                   help="largest submission, all its files (default: %(default)s)")
+    i.add_argument("--max-export-mb", type=_count(), default=limits.export // MiB, metavar="MB",
+                   help="largest export, what one zip or folder unpacks to (default: %(default)s)")
+    i.add_argument("--max-members", type=_count(), default=limits.members, metavar="N",
+                   help="most entries in one zip (default: %(default)s)")
+    i.add_argument("--max-ratio", type=_count(), default=limits.ratio, metavar="N",
+                   help="most a zip member over 1 MiB may expand, unpacked size / packed size "
+                        "(default: %(default)s)")
     i.set_defaults(run=cmd_import)
 
     g = sub.add_parser("grade", help="autograde submitted/ into the gradebook, in parallel, sandboxed")
@@ -172,6 +340,12 @@ def parser():
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(run=cmd_grade)
 
+    c = sub.add_parser("canary", help="grade the solution and the blank release only, as `grade` does first")
+    c.add_argument("--assignment", action="append", help="only this assignment (repeatable; default: all)")
+    c.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="kernels at once (default: %(default)s)")
+    c.add_argument("--no-sandbox", action="store_true", help="run the notebooks unconfined")
+    c.set_defaults(run=cmd_canary)
+
     f = sub.add_parser("feedback", help="nbgrader's generate_feedback for the graded notebooks")
     f.add_argument("--assignment", help="only this assignment")
     f.add_argument("--student", help="only this student")
@@ -184,5 +358,12 @@ def parser():
 
 
 def main(argv=None):
-    args = parser().parse_args(argv)
+    p = parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # ``release`` hands its arguments, --help included, to python -m autograder.release
+    args, rest = p.parse_known_args(argv)
+    if args.command == "release":
+        args.release_args = rest + args.release_args
+    elif rest:
+        p.error(f"unrecognized arguments: {' '.join(rest)}")
     return args.run(args)

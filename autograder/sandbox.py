@@ -14,20 +14,26 @@ sockets (the kernel talks over Unix sockets, since it has no network). It does n
 the course root: not solutions/, the gradebook, other submissions or the instructor's home.
 
 The uid matters as much as the mounts: RLIMIT_NPROC is counted per real uid and is not
-enforced for root, so each worker slot runs its kernels under its own uid (``BASE_UID +
-slot``), which is what bounds a fork bomb.
+enforced for root, so each worker slot runs its kernels under its own uid, which is what
+bounds a fork bomb. The uid is leased (slot_uid) from BASE_UID upwards with a lock file
+under /run/autograder-uids that the worker holds for its life, so that two grading runs
+on one machine never share a uid and one class's fork bomb cannot starve another's.
 """
 import dataclasses
+import fcntl
 import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 
 BASE_UID = 61000
+UID_COUNT = 1000                       # the uids leased are BASE_UID ... BASE_UID + UID_COUNT - 1
+UID_LOCKS = Path("/run/autograder-uids")
 
 MiB = 1024 * 1024
 
@@ -73,7 +79,7 @@ def check_available():
             "the sandbox switches each worker to its own unprivileged uid, which needs root "
             "(run the grading as root, e.g. in the course's grading container)")
     probe = subprocess.run(
-        _wrap(["/bin/true"], scratch=None, limits=Limits(), uid=BASE_UID, cwd="/"),
+        _wrap(["/bin/true"], scratch=None, limits=Limits(), uid=slot_uid("probe"), cwd="/"),
         capture_output=True, text=True, timeout=30)
     if probe.returncode != 0:
         raise SandboxUnavailable(f"bwrap cannot create its namespaces here: {probe.stderr.strip()}")
@@ -97,7 +103,12 @@ ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nssw
              "/etc/fonts", "/etc/matplotlibrc", "/etc/alternatives")
 
 
-def _mounts(scratch):
+def _rnnkit_package():
+    spec = importlib.util.find_spec("rnnkit")
+    return Path(spec.origin).resolve().parent if spec is not None and spec.origin else None
+
+
+def _mounts(scratch, sealed=None):
     args = ["--ro-bind", "/usr", "/usr"]
     for path in SYSTEM_LINKS:
         if os.path.islink(path):
@@ -120,13 +131,22 @@ def _mounts(scratch):
         args += ["--perms", "0755", "--dir", parent]
     for kind, path in binds:
         args += [kind, str(path), str(path)]
+    if sealed is not None:
+        # the sealed copy of rnnkit (seal.py) hides the real package and its source
+        args += ["--ro-bind", str(sealed), str(_rnnkit_package())]
     return args
 
 
-def environment(scratch):
-    """The kernel's whole environment: nothing of the instructor's is passed through."""
+def environment(scratch, sealed=None):
+    """The kernel's whole environment: nothing of the instructor's is passed through.
+
+    sealed: the sealed copy of rnnkit, put first on PYTHONPATH (for --no-sandbox, where
+    it cannot be mounted over the real package).
+    """
     home = Path(scratch) / "home" if scratch else Path("/tmp")
+    extra = {"PYTHONPATH": str(Path(sealed).parent)} if sealed is not None else {}
     return {
+        **extra,
         "HOME": str(home),
         "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -142,7 +162,7 @@ def environment(scratch):
     }
 
 
-def _wrap(argv, scratch, limits, uid, cwd):
+def _wrap(argv, scratch, limits, uid, cwd, sealed=None):
     env = []
     for key, value in environment(scratch).items():
         env += ["--setenv", key, value]
@@ -151,22 +171,50 @@ def _wrap(argv, scratch, limits, uid, cwd):
     # the limits apply and the student's code starts.
     return (["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
              "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "grader",
-             "--clearenv", *env, *_mounts(scratch), "--chdir", str(cwd), "--",
+             "--clearenv", *env, *_mounts(scratch, sealed), "--chdir", str(cwd), "--",
              "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
              "--inh-caps=-all", "--bounding-set=-all",
              "prlimit", *limits.prlimit_args(), "--", *argv])
 
 
-def sandboxed(argv, scratch, limits, slot, cwd):
-    """``argv`` wrapped so that it runs inside the sandbox of worker ``slot``."""
-    return _wrap(argv, scratch, limits, BASE_UID + slot, cwd)
+_LEASES = {}    # slot -> (uid, the open lock file) of this process
+
+
+def slot_uid(slot):
+    """The uid of worker ``slot`` of this process, leased for the life of the process.
+
+    The first uid from BASE_UID up whose lock file no process holds: the lease is an
+    exclusive flock on /run/autograder-uids/<uid>.lock (the temporary folder when /run
+    is not writable), which the kernel releases when the process ends, however it ends.
+    """
+    if slot not in _LEASES:
+        locks = UID_LOCKS if os.access(UID_LOCKS.parent, os.W_OK) else Path(tempfile.gettempdir()) / UID_LOCKS.name
+        locks.mkdir(mode=0o700, exist_ok=True)
+        for uid in range(BASE_UID, BASE_UID + UID_COUNT):
+            fd = os.open(locks / f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            _LEASES[slot] = (uid, fd)
+            break
+        else:
+            raise SandboxUnavailable(f"all {UID_COUNT} sandbox uids from {BASE_UID} are leased by other "
+                                     "grading runs on this machine")
+    return _LEASES[slot][0]
+
+
+def sandboxed(argv, scratch, limits, slot, cwd, sealed=None):
+    """``argv`` wrapped so that it runs inside the sandbox of worker ``slot``, with rnnkit ``sealed``."""
+    return _wrap(argv, scratch, limits, slot_uid(slot), cwd, sealed)
 
 
 def prepare_scratch(scratch, slot):
     """Give the sandbox's uid its scratch folder (and nothing else)."""
     scratch = Path(scratch)
     (scratch / "home").mkdir(parents=True, exist_ok=True)
-    uid = BASE_UID + slot
+    uid = slot_uid(slot)
     for path in [scratch, *scratch.rglob("*")]:
         os.chown(path, uid, uid, follow_symlinks=False)
     return scratch
@@ -179,9 +227,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     unconfined (the --no-sandbox mode) with the same environment otherwise.
     """
 
-    def __init__(self, sandbox=None, **kwargs):
+    def __init__(self, sandbox=None, sealed=None, **kwargs):
         super().__init__(**kwargs)
         self.sandbox = sandbox
+        self.sealed = sealed
 
     def format_kernel_cmd(self, extra_arguments=None):
         argv = super().format_kernel_cmd(extra_arguments)
@@ -193,14 +242,15 @@ class SandboxedKernelManager(AsyncKernelManager):
         # signals do not cross into the sandbox's session: interrupt over the control channel
         self.kernel_spec.interrupt_mode = "message"
         s = self.sandbox
-        return sandboxed(argv, s["scratch"], s["limits"], s["slot"], s["cwd"])
+        return sandboxed(argv, s["scratch"], s["limits"], s["slot"], s["cwd"], s.get("sealed"))
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         # the kernel's own chatter (its banner, a crash's traceback) is not the student's output
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
-        kw["env"] = environment(self.sandbox["scratch"] if self.sandbox else None)
+        kw["env"] = environment(self.sandbox["scratch"] if self.sandbox else None,
+                                None if self.sandbox else self.sealed)
         if self.sandbox is not None:
-            uid = BASE_UID + self.sandbox["slot"]
+            uid = slot_uid(self.sandbox["slot"])
             os.chown(self.connection_file, uid, uid)
         if self.sandbox is None:
             kw["env"]["PATH"] = os.environ.get("PATH", kw["env"]["PATH"])
