@@ -267,3 +267,36 @@ def test_binder_builds_and_starts_in_the_workspace():
     assert workspace.DEFAULT_WORKSPACE.name == "my-work" and workspace.STUDENT_CONFIG.name == "jupyter-student"
     for name in ("postBuild", "start"):
         assert (ROOT / "binder" / name).stat().st_mode & 0o111, f"binder/{name} must be executable"
+
+
+def test_changes_made_in_course_itself_are_carried_into_a_new_workspace(course, tmp_path, monkeypatch, capsys):
+    """Before the workspace, students worked in the repository's course/: a new workspace
+    takes those changes as the student's own, and the release stays what git has."""
+    repo = course.parent
+    git = ["git", "-c", "user.name=Course", "-c", "user.email=course@example.org"]
+    subprocess.run(git + ["init", "-q"], cwd=repo, check=True)
+    subprocess.run(git + ["add", "course"], cwd=repo, check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "release"], cwd=repo, check=True)
+    monkeypatch.setattr(workspace, "REPO", repo)
+    monkeypatch.setattr(workspace, "COURSE", course)
+    released = (course / FIRST).read_bytes()
+    edit_cell(course / FIRST, "sigmoid", ANSWER)
+    (course / "01-rnn-basics" / "scratch.py").write_text("x = 1\n")
+
+    ws = tmp_path / "my-work"
+    assert workspace.create(ws, course)
+    report = capsys.readouterr().out
+    assert "01-rnn-basics/01-rnn-basics.ipynb" in report and "01-rnn-basics/scratch.py" in report, report
+    assert any(c["source"] == ANSWER for c in read(ws / FIRST)["cells"]), "the answer made in course/ is not carried over"
+    assert (ws / "01-rnn-basics" / "scratch.py").read_text() == "x = 1\n"
+    assert (ws / workspace.PRISTINE / FIRST).read_bytes() == released, "the record should hold the committed release"
+    assert not (ws / workspace.PRISTINE / "01-rnn-basics" / "scratch.py").exists()
+    assert workspace.pending(ws, course) == []
+
+    # A new release of 01 then goes beside the carried-over answer.
+    subprocess.run(git + ["checkout", "-q", "--", "course"], cwd=repo, check=True)
+    retitle(course / FIRST, "# second edition\n")
+    subprocess.run(git + ["commit", "-q", "-am", "second edition"], cwd=repo, check=True)
+    actions, _ = workspace.update(ws, course, today=TODAY, out=lambda line: None)
+    assert [(what, str(rel)) for what, rel, _ in actions] == [("beside", FIRST)]
+    assert any(c["source"] == ANSWER for c in read(ws / FIRST)["cells"])

@@ -16,7 +16,9 @@ in a newer release (after ``git pull``) without touching the student's answers:
   as ``NAME.update-YYYY-MM-DD.EXT``;
 - a file that left the release stays.
 
-It prints what it did. To know what the student started from, the workspace keeps a copy
+It prints what it did. The release is course/ as git has it: a student who worked in the
+repository's course/ itself (as before the workspace existed) finds those changes carried
+into the new workspace, as work of their own. To know what the student started from, the workspace keeps a copy
 of the release it last installed in ``.release/`` (hidden in JupyterLab).
 
 Notebooks are copied with the ``language_info`` that the student's kernel reports (the
@@ -96,6 +98,44 @@ def release_files(course=COURSE):
                   if p.is_file() and not set(p.relative_to(course).parts) & IGNORED)
 
 
+def in_place_edits(course=COURSE):
+    """Changes made in the repository's own course/ (where students worked before my-work/).
+
+    Returns ``(committed, own)``: the committed text of each release file changed in place,
+    {path: bytes}, and the paths of files that git does not track there. Both are empty for
+    any other folder, or without git.
+    """
+    if course != COURSE:
+        return {}, set()
+    try:
+        status = subprocess.run(["git", "status", "--porcelain", "-z", "--untracked-files=all", "--", "course"],
+                                cwd=REPO, capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}, set()
+    committed, own = {}, set()
+    for entry in status.decode("utf-8", "surrogateescape").split("\0"):
+        code, path = entry[:2], entry[3:]
+        if not path.startswith("course/"):
+            continue
+        rel = Path(path).relative_to("course")
+        if set(rel.parts) & IGNORED:
+            continue
+        show = subprocess.run(["git", "show", f"HEAD:{path}"], cwd=REPO, capture_output=True)
+        if code == "??" or show.returncode != 0:
+            own.add(rel)
+        else:
+            committed[rel] = show.stdout
+    return committed, own
+
+
+def read_release(course=COURSE):
+    """The release, {path: bytes}: course/ as committed where it was changed in place."""
+    committed, own = in_place_edits(course)
+    release = {rel: (course / rel).read_bytes() for rel in release_files(course) if rel not in own}
+    release.update(committed)
+    return dict(sorted(release.items()))
+
+
 def _cells(data):
     """A notebook's cells as (type, source) pairs: what a student writes, outputs aside."""
     try:
@@ -127,8 +167,8 @@ def beside_name(target, release_data, today):
 def pending(workspace, course=COURSE):
     """Release files that differ from the ones the workspace last installed."""
     base = workspace / PRISTINE
-    return [rel for rel in release_files(course)
-            if not (base / rel).is_file() or (base / rel).read_bytes() != (course / rel).read_bytes()]
+    return [rel for rel, data in read_release(course).items()
+            if not (base / rel).is_file() or (base / rel).read_bytes() != data]
 
 
 def update(workspace, course=COURSE, today=None, out=print):
@@ -139,9 +179,8 @@ def update(workspace, course=COURSE, today=None, out=print):
     today = today or datetime.date.today().isoformat()
     base = workspace / PRISTINE
     actions, unchanged = [], 0
-    present = release_files(course)
-    for rel in present:
-        new = (course / rel).read_bytes()
+    release = read_release(course)
+    for rel, new in release.items():
         target, pristine = workspace / rel, base / rel
         before = pristine.read_bytes() if pristine.is_file() else None
         data = for_this_kernel(rel, new)
@@ -163,7 +202,7 @@ def update(workspace, course=COURSE, today=None, out=print):
         _write(pristine, new)
     if base.is_dir():
         for rel in release_files(base):
-            if rel not in present:
+            if rel not in release:
                 (base / rel).unlink()
                 if (workspace / rel).exists():
                     actions.append(("kept", rel, "no longer in the course"))
@@ -195,6 +234,18 @@ def create(workspace, course=COURSE):
         return False
     print(f"Copying the course into {_shown(workspace)}: your own copy, which git does not track.")
     update(workspace, course, out=lambda line: None)
+    committed, own = in_place_edits(course)
+    carried = sorted(rel for rel in set(committed) | own if (course / rel).is_file())
+    for rel in carried:
+        _write(workspace / rel, for_this_kernel(rel, (course / rel).read_bytes()), copy=True)
+    if carried:
+        print("Your changes to course/ are in your copy too (course/ is the release, and a `git pull` "
+              "stumbles on changes there):")
+        for rel in carried:
+            print(f"  {rel}")
+        commands = [c for c, needed in (("`git checkout -- course`", committed), ("`git clean -f course`", own))
+                    if needed]
+        print(f"Once you have checked them in your copy, {' and '.join(commands)} give course/ back to git.")
     return True
 
 
