@@ -245,7 +245,8 @@ def create(workspace, course=COURSE):
             print(f"  {rel}")
         commands = [c for c, needed in (("`git checkout -- course`", committed), ("`git clean -f course`", own))
                     if needed]
-        print(f"Once you have checked them in your copy, {' and '.join(commands)} give course/ back to git.")
+        verb = "gives" if len(commands) == 1 else "give"
+        print(f"Once you have checked them in your copy, {' and '.join(commands)} {verb} course/ back to git.")
     return True
 
 
