@@ -16,10 +16,11 @@ in a newer release (after ``git pull``) without touching the student's answers:
   as ``NAME.update-YYYY-MM-DD.EXT``;
 - a file that left the release stays.
 
-It prints what it did. The release is course/ as git has it: a student who worked in the
-repository's course/ itself (as before the workspace existed) finds those changes carried
-into the new workspace, as work of their own. To know what the student started from, the workspace keeps a copy
-of the release it last installed in ``.release/`` (hidden in JupyterLab).
+It prints what it did. To know what the student started from, the workspace keeps a copy of
+the release it last installed in ``.release/`` (hidden in JupyterLab). The release is
+course/ as git has it: a student who worked in the repository's course/ itself (as before
+the workspace existed) finds those changes carried into the new workspace as work of their
+own.
 
 Notebooks are copied with the ``language_info`` that the student's kernel reports (the
 Python running this script is the kernel's), so that opening one does not mark it modified,
