@@ -17,8 +17,9 @@ import re
 
 import pytest
 
-from catalogue.harness import Executed, load
-from notebook_tools import copy_assignment, exercises, notebook_ids, read, solution_path
+from catalogue import harness
+from catalogue.harness import load
+from notebook_tools import exercises, notebook_ids, read, solution_path
 
 MIN_MISTAKES = 5
 
@@ -35,23 +36,14 @@ EXERCISES = {name: _exercises(name) for name in NAMES}
 
 
 def _group(name):
-    # One worker executes a notebook and runs all of its mistakes.
-    return pytest.mark.xdist_group(f"catalogue-{name}")
-
-
-_RUNS = {}
+    # One worker executes a notebook and runs all of its entries, for both test modules.
+    return pytest.mark.xdist_group(harness.group(name))
 
 
 @pytest.fixture
 def executed(tmp_path_factory):
     def get(name):
-        if name not in _RUNS:
-            workdir = copy_assignment(name, tmp_path_factory.mktemp(f"catalogue-{name}"))
-            try:
-                _RUNS[name] = Executed(name, workdir)
-            except Exception as exc:  # remember the failure: do not rerun it for every mistake
-                _RUNS[name] = exc
-        run = _RUNS[name]
+        run = harness.executed(name, tmp_path_factory)
         if isinstance(run, Exception):
             pytest.fail(f"{name} does not execute in process: {run}")
         return run

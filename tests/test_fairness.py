@@ -26,9 +26,9 @@ import re
 
 import pytest
 
-from catalogue.harness import Executed, load, visible_part
-from notebook_tools import (HIDDEN_BEGIN, copy_assignment, exercises, is_grade, nbgrader_meta, notebook_ids,
-                            read, solution_path)
+from catalogue import harness
+from catalogue.harness import load, visible_part
+from notebook_tools import HIDDEN_BEGIN, exercises, is_grade, nbgrader_meta, notebook_ids, read, solution_path
 
 NAMES = notebook_ids()
 MISTAKES = load("CATALOGUE")
@@ -44,23 +44,14 @@ NOTEBOOKS = {name: _nb(name) for name in NAMES}
 
 
 def _group(name):
-    # One worker executes a notebook and grades all of its entries.
-    return pytest.mark.xdist_group(f"fairness-{name}")
-
-
-_RUNS = {}
+    # One worker executes a notebook and runs all of its entries, for both test modules.
+    return pytest.mark.xdist_group(harness.group(name))
 
 
 @pytest.fixture
 def executed(tmp_path_factory):
     def get(name):
-        if name not in _RUNS:
-            workdir = copy_assignment(name, tmp_path_factory.mktemp(f"fairness-{name}"))
-            try:
-                _RUNS[name] = Executed(name, workdir)
-            except Exception as exc:  # remember the failure: do not rerun it for every entry
-                _RUNS[name] = exc
-        run = _RUNS[name]
+        run = harness.executed(name, tmp_path_factory)
         if isinstance(run, Exception):
             pytest.fail(f"{name} does not execute in process: {run}")
         return run

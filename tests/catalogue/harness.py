@@ -24,7 +24,8 @@ import warnings
 from dataclasses import dataclass
 
 import catalogue
-from notebook_tools import HIDDEN_BEGIN, HIDDEN_END, exercises, is_solution, nbgrader_meta, read, solution_path
+from notebook_tools import (HIDDEN_BEGIN, HIDDEN_END, copy_assignment, exercises, is_solution, nbgrader_meta, read,
+                            solution_path)
 
 
 def load(kind="CATALOGUE"):
@@ -217,3 +218,23 @@ class Executed:
                                       f"<grade cell {grade_id}, visible part>")
             out[grade_id] = Verdict(visible, full, float(meta.get("points", 0)))
         return out
+
+
+_RUNS = {}
+
+
+def executed(name, tmp_path_factory):
+    """The notebook ``name`` executed once per process (shared by the catalogue and fairness
+    tests), or the exception that stopped it."""
+    if name not in _RUNS:
+        workdir = copy_assignment(name, tmp_path_factory.mktemp(f"executed-{name}"))
+        try:
+            _RUNS[name] = Executed(name, workdir)
+        except Exception as exc:  # remember the failure: do not rerun it for every entry
+            _RUNS[name] = exc
+    return _RUNS[name]
+
+
+def group(name):
+    """The xdist group of a notebook's tests: one worker executes it and grades every entry."""
+    return f"executed-{name}"
