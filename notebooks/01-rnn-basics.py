@@ -838,28 +838,28 @@ print("source", x.shape, "-> encoder states", h_enc.shape, "-> decoder output", 
 # %% [markdown]
 # ## Glossary
 #
-# The course's key terms, each with the notebook that teaches it.
+# The course's key terms, each with the notebook that teaches it (the links open it).
 #
 # | term | meaning | notebook |
 # | --- | --- | --- |
-# | sequential data | data whose elements come in an order that carries meaning: text, speech, prices, sensor readings | 01 |
-# | time step | one position $t$ of a sequence, and the work the network does there | 01 |
-# | hidden state | the vector $h_t$ a recurrent network carries from step to step: its memory | 01 |
-# | input layer | the map $x_t W_x$ that brings the input of a step into the network | 01 |
-# | recurrent layer | the layer that computes $h_t$ from $h_{t-1}$ and $x_t$, with the same weights at every step | 01 |
-# | output layer | the map $y_t = g(h_t W_y + b_y)$ that reads a prediction from the hidden state | 01 |
-# | weight matrices | $W_x$ (input to hidden), $W_h$ (hidden to hidden), $W_y$ (hidden to output), shared by every step | 01 |
-# | bias | the vector added after a product ($b$, $b_y$), letting a unit be active with zero input | 01 |
-# | activation | the elementwise function applied to a sum: tanh, ReLU, sigmoid | 01 |
-# | unfolding, unrolling | drawing the network as one copy per time step: a deep network whose layers share their weights | 01, 02 |
-# | BPTT | backpropagation through time: the chain rule run backwards over the unrolled network | 02 |
-# | truncated BPTT | BPTT within windows of $k$ steps, the state carried forwards across the windows | 02 |
-# | vanishing gradient | a gradient that shrinks exponentially as it is carried back over many steps | 03 |
-# | exploding gradient | a gradient that grows exponentially as it is carried back over many steps | 03 |
-# | short-term dependency | an output that depends on inputs a few steps back | 03 |
-# | long-term dependency | an output that depends on an input many steps back, which vanishing gradients make hard to learn | 03, 04 |
-# | gradient clipping | scaling (by norm) or cutting (by value) a gradient that is too large, before the update | 03 |
-# | gating | multiplying a signal by a learned fraction in (0, 1), computed by a sigmoid | 04, 05 |
-# | sequence to sequence | an encoder reads one sequence, a decoder writes another, of its own length | 01, 06, 07 |
-# | bidirectional RNN | two RNNs, one reading forwards and one backwards, whose states are joined at each step | 04, 06 |
-# | attention | a weighted average over the states of a sequence, with weights computed from their relevance to the current step | 03, 06, 07 |
+# | sequential data | data whose elements come in an order that carries meaning: text, speech, prices, sensor readings | [01](../01-rnn-basics/01-rnn-basics.ipynb) |
+# | time step | one position $t$ of a sequence, and the work the network does there | [01](../01-rnn-basics/01-rnn-basics.ipynb) |
+# | hidden state | the vector $h_t$ a recurrent network carries from step to step: its memory | [01](../01-rnn-basics/01-rnn-basics.ipynb) |
+# | input layer | the map $x_t W_x$ that brings the input of a step into the network | [01](../01-rnn-basics/01-rnn-basics.ipynb) |
+# | recurrent layer | the layer that computes $h_t$ from $h_{t-1}$ and $x_t$, with the same weights at every step | [01](../01-rnn-basics/01-rnn-basics.ipynb) |
+# | output layer | the map $y_t = g(h_t W_y + b_y)$ that reads a prediction from the hidden state | [01](../01-rnn-basics/01-rnn-basics.ipynb) |
+# | weight matrices | $W_x$ (input to hidden), $W_h$ (hidden to hidden), $W_y$ (hidden to output), shared by every step | [01](../01-rnn-basics/01-rnn-basics.ipynb) |
+# | bias | the vector added after a product ($b$, $b_y$), letting a unit be active with zero input | [01](../01-rnn-basics/01-rnn-basics.ipynb) |
+# | activation | the elementwise function applied to a sum: tanh, ReLU, sigmoid | [01](../01-rnn-basics/01-rnn-basics.ipynb) |
+# | unfolding, unrolling | drawing the network as one copy per time step: a deep network whose layers share their weights | [01](../01-rnn-basics/01-rnn-basics.ipynb), [02](../02-bptt/02-bptt.ipynb) |
+# | BPTT | backpropagation through time: the chain rule run backwards over the unrolled network | [02](../02-bptt/02-bptt.ipynb) |
+# | truncated BPTT | BPTT within windows of $k$ steps, the state carried forwards across the windows | [02](../02-bptt/02-bptt.ipynb) |
+# | vanishing gradient | a gradient that shrinks exponentially as it is carried back over many steps | [03](../03-gradient-problems/03-gradient-problems.ipynb) |
+# | exploding gradient | a gradient that grows exponentially as it is carried back over many steps | [03](../03-gradient-problems/03-gradient-problems.ipynb) |
+# | short-term dependency | an output that depends on inputs a few steps back | [03](../03-gradient-problems/03-gradient-problems.ipynb) |
+# | long-term dependency | an output that depends on an input many steps back, which vanishing gradients make hard to learn | [03](../03-gradient-problems/03-gradient-problems.ipynb), [04](../04-lstm/04-lstm.ipynb) |
+# | gradient clipping | scaling (by norm) or cutting (by value) a gradient that is too large, before the update | [03](../03-gradient-problems/03-gradient-problems.ipynb) |
+# | gating | multiplying a signal by a learned fraction in (0, 1), computed by a sigmoid | [04](../04-lstm/04-lstm.ipynb), [05](../05-gru/05-gru.ipynb) |
+# | sequence to sequence | an encoder reads one sequence, a decoder writes another, of its own length | [01](../01-rnn-basics/01-rnn-basics.ipynb), [06](../06-variants/06-variants.ipynb), [07](../07-applications/07-applications.ipynb) |
+# | bidirectional RNN | two RNNs, one reading forwards and one backwards, whose states are joined at each step | [04](../04-lstm/04-lstm.ipynb), [06](../06-variants/06-variants.ipynb) |
+# | attention | a weighted average over the states of a sequence, with weights computed from their relevance to the current step | [03](../03-gradient-problems/03-gradient-problems.ipynb), [06](../06-variants/06-variants.ipynb), [07](../07-applications/07-applications.ipynb) |
