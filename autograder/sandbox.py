@@ -108,6 +108,16 @@ def _rnnkit_package():
     return Path(spec.origin).resolve().parent if spec is not None and spec.origin else None
 
 
+def course_data():
+    """The course's data folder (rnnkit.datasets), which the notebooks read; None if there is none."""
+    try:
+        from rnnkit.datasets import data_dir
+
+        return data_dir().resolve()
+    except (ImportError, FileNotFoundError):
+        return None
+
+
 def _mounts(scratch, sealed=None):
     args = ["--ro-bind", "/usr", "/usr"]
     for path in SYSTEM_LINKS:
@@ -115,12 +125,17 @@ def _mounts(scratch, sealed=None):
             args += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             args += ["--ro-bind", path, path]
+    # bwrap would create /etc 0700, which the sandbox's uid cannot cross to reach these
+    args += ["--perms", "0755", "--dir", "/etc"]
     for path in ETC_FILES:
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
     args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
     roots = _python_roots()
     binds = [("--ro-bind", root) for root in roots]
+    data = course_data()
+    if data is not None and not any(data.is_relative_to(root) for root in roots):
+        binds.append(("--ro-bind", data))
     if scratch is not None:
         # same path inside and out, so that the connection file's socket paths agree
         binds.append(("--bind", Path(scratch)))
@@ -145,6 +160,9 @@ def environment(scratch, sealed=None):
     """
     home = Path(scratch) / "home" if scratch else Path("/tmp")
     extra = {"PYTHONPATH": str(Path(sealed).parent)} if sealed is not None else {}
+    data = course_data()
+    if data is not None:
+        extra["RNNKIT_DATA"] = str(data)
     return {
         **extra,
         "HOME": str(home),
