@@ -13,6 +13,7 @@ dtypes, never a requirement that no visible test states. This module enforces it
   breaks, and a later exercise that uses the broken function is graded on its own.
 - An answer of ``ANSWERS`` that is mathematically right loses at most a third of its
   exercise's points; a buggy one loses points, with a message that names the bug.
+- Messages print plain numbers, never a NumPy repr such as ``np.float64(0.435)``.
 - Each grade cell runs in the namespace a grade cell may use (the notebook's imports and
   the exercise functions, never a variable of a demonstration cell), uses no legacy
   global random state, and ends with no expression that has a value.
@@ -70,7 +71,13 @@ def _judge(run, entry):
     return run.verdicts(entry.exercise, entry.code, cells)
 
 
+NUMPY_REPR = re.compile(r"\bnp\.(float|int|uint|bool|str)\w*\((-?[\d.]|nan|inf|True|False|')")
+
+
 def _check_fair(name, entry, verdicts):
+    reprs = [g for g, v in verdicts.items() if NUMPY_REPR.search(v.visible + v.full)]
+    assert not reprs, (f"{name}: {entry.exercise} / {entry.name!r}: a message prints a NumPy repr such as "
+                       f"np.float64(0.435) instead of a plain number: {_show(verdicts, reprs)}")
     unfair = [g for g, v in verdicts.items() if not v.fair]
     assert not unfair, (f"{name}: {entry.exercise} / {entry.name!r}: the hidden tests judge a requirement that "
                         f"the visible tests do not: {_show(verdicts, unfair)}")

@@ -116,7 +116,7 @@ def assert_dtypes(fn_name, got, names, dtype, excuse=None):
             f"{name} from {fn_name} has dtype {g.dtype} for {np.dtype(dtype)} inputs: keep the dtype of the "
             "inputs (float32 in, float32 out); a float64 array created along the way (np.zeros(H), "
             "np.zeros((N, H)), .astype(float)) promotes everything it touches, and so does a NumPy scalar "
-            "such as np.float64(1.0) or an np.int64 count (mask.sum()): create arrays with the inputs' dtype "
+            "such as a np.float64 constant or a np.int64 count (mask.sum()): create arrays with the inputs' dtype "
             "(np.zeros_like, dtype=...), and turn NumPy scalars into Python ones (float(...), int(...))")
 
 

@@ -84,7 +84,7 @@ def _dtype(got, dtype, name):
         raise AssertionError(
             f"{name} has dtype {got.dtype} for {np.dtype(dtype)} inputs: keep the dtype of the "
             "inputs (float32 in, float32 out); a float64 array or constant created along the way "
-            "(np.zeros((N, H)), .astype(float), np.float64(...)) promotes the result")
+            "(np.zeros((N, H)), .astype(float), a np.float64 constant) promotes the result")
 
 
 def _pair(result, name, first):
