@@ -348,6 +348,7 @@ check_lstm_forward(lstm_forward, N=_N, T=_T, D=_D, H=_H, seed=3, with_c0=False, 
 # %% nbgrader={"grade": true, "grade_id": "lstm_forward_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 # The dtype (1 point): float32 inputs give float32 states.
 check_lstm_forward(lstm_forward, part="dtype", seed=1, student_step=lstm_step_forward)
+check_lstm_forward(lstm_forward, part="dtype", seed=1, with_c0=False, student_step=lstm_step_forward)
 check_lstm_forward(lstm_forward, N=1, T=1, D=1, H=1, part="dtype", seed=2, student_step=lstm_step_forward)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(415)

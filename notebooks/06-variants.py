@@ -403,10 +403,10 @@ for seed, (n, t, d, hh, L) in enumerate([(1, 1, 2, 3, 2), (3, 6, 4, 4, 4), (2, 3
 # layer must have the dtype of x too: rnnkit.rnn_forward refuses a float64 h0 with float32 x.)
 checks.check_stacked_rnn_forward(stacked_rnn_forward, part="dtype", seed=1)
 checks.check_stacked_rnn_forward(stacked_rnn_forward, N=1, T=1, D=1, H=1, L=1, part="dtype", seed=2)
+checks.check_stacked_depth(stacked_rnn_forward, dtype=np.float32)
 ### BEGIN HIDDEN TESTS
 for seed, (n, t, d, hh, L) in enumerate([(3, 6, 4, 4, 4), (2, 3, 1, 6, 1), (2, 2, 3, 1, 2)]):
     checks.check_stacked_rnn_forward(stacked_rnn_forward, n, t, d, hh, L, part="dtype", seed=seed + 20)
-checks.check_stacked_depth(stacked_rnn_forward, dtype=np.float32)
 ### END HIDDEN TESTS
 
 
@@ -726,11 +726,11 @@ for seed, (n, s, hh) in enumerate([(1, 1, 3), (3, 7, 2), (4, 2, 6), (1, 9, 1)]):
 # The dtype (1 point): float32 inputs give a float32 context and float32 weights.
 checks.check_dot_attention(dot_attention, part="dtype", seed=1)
 checks.check_dot_attention(dot_attention, N=1, S=1, H=1, part="dtype", seed=2, masked=True)
+checks.check_attention_focus(dot_attention, dtype=np.float32)
 ### BEGIN HIDDEN TESTS
 for seed, (n, s, hh) in enumerate([(3, 7, 2), (4, 2, 6), (1, 9, 1)]):
     for masked in (False, True):
         checks.check_dot_attention(dot_attention, n, s, hh, part="dtype", seed=seed + 20, masked=masked)
-checks.check_attention_focus(dot_attention, dtype=np.float32)
 ### END HIDDEN TESTS
 
 

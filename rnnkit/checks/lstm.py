@@ -304,7 +304,16 @@ def random_lstm(N, T, D, H, dtype=np.float64, seed=0, scale=1.0):
     rng = np.random.default_rng(seed)
     return (draw(rng, (N, T, D), 1.0, dtype), draw(rng, (N, H), 0.5, dtype), draw(rng, (N, H), 1.0, dtype),
             draw(rng, (D, 4 * H), scale / np.sqrt(D), dtype), draw(rng, (H, 4 * H), scale / np.sqrt(H), dtype),
-            draw(rng, (4 * H,), 0.5 * scale, dtype))
+            extreme_bias(draw(rng, (4 * H,), 0.5 * scale, dtype), scale))
+
+
+def extreme_bias(b, scale):
+    """b, with a large scale (above 10) pushed to +-2.5 scale in alternate columns, so that every
+    gate meets pre-activations of both signs far beyond where exp overflows (709)."""
+    if scale <= 10:
+        return b
+    push = np.where(np.arange(b.shape[-1]) % 2 == 0, 2.5 * scale, -2.5 * scale).astype(b.dtype)
+    return b + push
 
 
 def _step(x, h_prev, c_prev, Wx, Wh, b, order="ifgo", sig="ifo", use_f=True, use_i=True,
@@ -553,6 +562,28 @@ def own_forward(student_forward, name, args, forbid, **kwargs):
     return out
 
 
+def _float64_inside(obj):
+    """True when obj (a result or a cache: arrays in tuples, lists and dicts) holds a float64 array."""
+    if isinstance(obj, np.ndarray):
+        return obj.dtype == np.float64
+    if isinstance(obj, dict):
+        return any(_float64_inside(v) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return any(_float64_inside(v) for v in obj)
+    return False
+
+
+def forward_leaks_float64(out, dtype, forward_name, backward_name):
+    """True (and a note printed) when the student's forward, given float32 inputs, returned float64
+    arrays or put them in its cache: the backward's dtype is then not graded, since the forward's
+    own dtype test charges the mistake and the backward cannot undo it."""
+    if np.dtype(dtype) != np.float32 or not _float64_inside(out):
+        return False
+    print(f"(your {forward_name} returns or caches float64 arrays for float32 inputs, so the dtype of "
+          f"{backward_name} is not graded here; {forward_name}'s own dtype test charges it)")
+    return True
+
+
 def _forward_note(forward_name, backward_name):
     return (f"your {forward_name} differs from the reference (its own test says how), so {backward_name} "
             f"is checked against numerical derivatives of your own {forward_name}")
@@ -574,6 +605,13 @@ def check_lstm_step_backward(student, student_forward, N=3, D=4, H=5, dtype=None
     out = own_forward(student_forward, "lstm_step_forward", args, LSTM)
     h_ref, c_ref, ref_cache = rnnkit.lstm_step_forward(*args)
     forward_right = same(out[0], h_ref, dtype) and same(out[1], c_ref, dtype)
+    if part != "values" and forward_right:
+        # saturated gates can hide a wrong forward (a swap of two saturated blocks): judge it at scale 1
+        plain = random_lstm(N, 1, D, H, np.float64, seed, 1.0)
+        plain = (plain[0][:, 0],) + plain[1:]
+        mine = own_forward(student_forward, "lstm_step_forward", plain, LSTM)
+        h1, c1, _ = rnnkit.lstm_step_forward(*plain)
+        forward_right = same(mine[0], h1, np.float64) and same(mine[1], c1, np.float64)
     rng = np.random.default_rng(seed + 1)
     dh = draw(rng, (N, H), 1.0, dtype)
     dc = draw(rng, (N, H), 1.0, dtype)
@@ -596,9 +634,7 @@ def check_lstm_step_backward(student, student_forward, N=3, D=4, H=5, dtype=None
                           caught=caught), "lstm_step_backward", STEP_GRADS)
         for k, name in enumerate(STEP_GRADS):
             assert_shape(got[k], shapes[k], labelled(name, dtype))
-        if part == "dtype" and np.asarray(out[0]).dtype != dtype:
-            print(f"(your lstm_step_forward returns {np.asarray(out[0]).dtype} for {dtype} inputs, so the "
-                  "dtype of lstm_step_backward is not graded here; the forward's own test charges it)")
+        if part == "dtype" and forward_leaks_float64(out, dtype, "lstm_step_forward", "lstm_step_backward"):
             return
         if not _start_part(part, tuple(zip(STEP_GRADS, got)), dtype, "lstm_step_backward", caught, base):
             return
@@ -722,6 +758,12 @@ def check_lstm_backward(student, student_forward, N=3, T=5, D=4, H=6, dtype=None
     out = own_forward(student_forward, "lstm_forward", args, LSTM)
     h_ref, ref_cache = rnnkit.lstm_forward(*args)
     forward_right = same(out[0], h_ref, dtype)
+    if part != "values" and forward_right:
+        # saturated gates can hide a wrong forward (a swap of two saturated blocks): judge it at scale 1
+        plain = random_lstm(N, T, D, H, np.float64, seed, 1.0)
+        plain = (plain[0], plain[1], plain[3], plain[4], plain[5])
+        forward_right = same(own_forward(student_forward, "lstm_forward", plain, LSTM)[0],
+                             rnnkit.lstm_forward(*plain)[0], np.float64)
     rng = np.random.default_rng(seed + 1)
     full = draw(rng, (N, T, H), 1.0, dtype)
     probes = []
@@ -739,9 +781,7 @@ def check_lstm_backward(student, student_forward, N=3, T=5, D=4, H=6, dtype=None
                      "lstm_backward", SEQ_GRADS)
         for k, name in enumerate(SEQ_GRADS):
             assert_shape(got[k], shapes[k], labelled(name, dtype))
-        if part == "dtype" and np.asarray(out[0]).dtype != dtype:
-            print(f"(your lstm_forward returns {np.asarray(out[0]).dtype} for {dtype} inputs, so the dtype "
-                  "of lstm_backward is not graded here; the forward's own test charges it)")
+        if part == "dtype" and forward_leaks_float64(out, dtype, "lstm_forward", "lstm_backward"):
             return
         if not _start_part(part, tuple(zip(SEQ_GRADS, got)), dtype, "lstm_backward", caught, base):
             return

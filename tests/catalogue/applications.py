@@ -183,3 +183,83 @@ def make_windows(series, input_len, horizon):
     return X, Y
 """, r"changed its argument series in place \(series was replaced or reshaped\)", fails=("make_windows_tests_3",)),
 ]
+
+
+# ---------------------------------------------------------------------------------------
+# Answers written the way students write them.
+
+ANSWERS = [
+    # ------------------------------------------------------------ sample_with_temperature
+    Answer(SAMPLE, "rng.choice once per row", """
+def sample_with_temperature(logits, temperature, rng):
+    if temperature == 0:
+        return logits.argmax(axis=1)
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p = p / p.sum(axis=1, keepdims=True)
+    return np.array([rng.choice(len(row), p=row) for row in p])
+"""),
+    Answer(SAMPLE, "rnnkit.softmax and rng.random against the cumulative sum", """
+def sample_with_temperature(logits, temperature, rng):
+    if temperature == 0:
+        return np.argmax(logits, axis=-1)
+    p = rnnkit.softmax(np.asarray(logits, dtype=float) / temperature, axis=-1)
+    u = rng.random((p.shape[0], 1))
+    idx = (np.cumsum(p, axis=-1) < u).sum(axis=-1)
+    return np.minimum(idx, p.shape[1] - 1)
+"""),
+    Answer(SAMPLE, "logits divided in place", """
+def sample_with_temperature(logits, temperature, rng):
+    if temperature == 0:
+        return np.argmax(logits, axis=1)
+    logits /= temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    p /= p.sum(axis=1, keepdims=True)
+    return np.array([rng.choice(p.shape[1], p=row) for row in p])
+""", fails=(f"{SAMPLE}_tests_3",), message=r"changed its argument logits in place"),
+    Answer(SAMPLE, "no shift before exp", _sample(shift="0"),
+           fails=(f"{SAMPLE}_tests_3",), message=r"subtract the largest logit"),
+    Answer(SAMPLE, "the first row's probabilities for every row", """
+def sample_with_temperature(logits, temperature, rng):
+    if temperature == 0:
+        return np.argmax(logits, axis=1)
+    z = logits / temperature
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return rng.choice(p.shape[1], size=p.shape[0], p=p[0])
+""", correct=False, fails=(f"{SAMPLE}_tests",), message=r"every row is drawn from the first row's distribution"),
+    # ------------------------------------------------------------ lm_train_step
+    Answer(STEP, "gradients in a dict, the norm from np.linalg.norm of each", _step(
+        norm="float(np.sqrt(sum(np.linalg.norm(g) ** 2 for g in grads.values())))",
+        update="params[name] -= (lr * scale) * g")),
+    Answer(STEP, "clip factor with min()", _step(scale="min(1.0, max_norm / norm)")),
+    Answer(STEP, "c0 left out of the LSTM call", _step(state="c0=None"),
+           correct=False, fails=(f"{STEP}_tests",), message=r"c0 replaced by zeros"),
+    Answer(STEP, "parameters replaced by new float64 arrays",
+           _step(update="params[name] = params[name] - np.float64(lr) * scale * g.astype(np.float64)"),
+           fails=(f"{STEP}_tests_2",), message=r"changed dtype from float32 to float64"),
+    # ------------------------------------------------------------ make_windows
+    Answer(WINDOWS, "a loop over the windows, lists stacked at the end", """
+def make_windows(series, input_len, horizon):
+    X, Y = [], []
+    for m in range(len(series) - input_len - horizon + 1):
+        X.append(series[m:m + input_len])
+        Y.append(series[m + input_len:m + input_len + horizon])
+    return np.array(X)[:, :, None], np.array(Y)
+"""),
+    Answer(WINDOWS, "sliding_window_view", """
+def make_windows(series, input_len, horizon):
+    w = np.lib.stride_tricks.sliding_window_view(series, input_len + horizon)
+    return w[:, :input_len, None].copy(), w[:, input_len:].copy()
+"""),
+    Answer(WINDOWS, "np.array(..., dtype=float) on the way", """
+def make_windows(series, input_len, horizon):
+    s = np.array(series, dtype=float)
+    M = len(s) - input_len - horizon + 1
+    X = np.stack([s[m:m + input_len] for m in range(M)])[..., None]
+    Y = np.stack([s[m + input_len:m + input_len + horizon] for m in range(M)])
+    return X, Y
+""", fails=(f"{WINDOWS}_tests_2",), message=r"with a float32 series make_windows returned X of dtype float64"),
+]

@@ -224,7 +224,7 @@ CATALOGUE = [
             fails=("gru_step_forward_tests_2",)),
     Mistake("gru_step_forward", "h_prev scaled in place",
             sf(("h_next = (1 - z) * n + z * h_prev", "h_prev *= z\n    h_next = (1 - z) * n + h_prev")),
-            r"changed its argument h_prev in place", fails=("gru_step_forward_tests_3",)),
+            r"changed its argument h_prev in place", fails=("gru_step_forward_tests_3", "gru_step_backward_tests")),
     Mistake("gru_step_backward", "dh_next scaled in place",
             sb(("dan = dh_next * (1 - z) * (1 - n ** 2)\n    daz = dh_next * (h_prev - n) * z * (1 - z)\n    dh_prev = dh_next * z\n",
                 "daz = dh_next * (h_prev - n) * z * (1 - z)\n    dh_prev = dh_next * z\n    dh_next *= 1 - z\n    dan = dh_next * (1 - n ** 2)\n")),
@@ -235,4 +235,174 @@ CATALOGUE = [
     Mistake("gru_backward", "dh[:, t] not added",
             bw(("gru_step_backward(dh[:, t] + dh_next, cache[t])", "gru_step_backward(dh_next, cache[t])")),
             r"dh\[:, t\] is never added"),
+]
+
+
+# ---------------------------------------------------------------------------------------
+# Answers written the way students write them. An answer with its own cache format brings
+# the functions that read that cache along.
+
+DICT_CACHE_GRU = '''
+def gru_step_forward(x, h_prev, Wx, Wh, b, reset_after=False):
+    H = h_prev.shape[1]
+    if reset_after:
+        bx, bh = b[0], b[1]
+    else:
+        bx, bh = b, np.zeros_like(b)
+    ax = np.dot(x, Wx) + bx
+    r = sigmoid(ax[:, :H] + np.dot(h_prev, Wh[:, :H]) + bh[:H])
+    z = sigmoid(ax[:, H:2*H] + np.dot(h_prev, Wh[:, H:2*H]) + bh[H:2*H])
+    if reset_after:
+        inner = np.dot(h_prev, Wh[:, 2*H:]) + bh[2*H:]
+        n = np.tanh(ax[:, 2*H:] + r * inner)
+    else:
+        inner = r * h_prev
+        n = np.tanh(ax[:, 2*H:] + np.dot(inner, Wh[:, 2*H:]))
+    h_next = (1 - z) * n + z * h_prev
+    return h_next, {"x": x, "h_prev": h_prev, "Wx": Wx, "Wh": Wh, "r": r, "z": z, "n": n,
+                    "inner": inner, "reset_after": reset_after}
+
+
+def gru_step_backward(dh_next, cache):
+    c = cache
+    H = c["h_prev"].shape[1]
+    r, z, n, h_prev, Wh = c["r"], c["z"], c["n"], c["h_prev"], c["Wh"]
+    dn = dh_next * (1 - z) * (1 - n * n)
+    dz = dh_next * (h_prev - n) * z * (1 - z)
+    dh_prev = dh_next * z
+    if c["reset_after"]:
+        dr = dn * c["inner"] * r * (1 - r)
+        dah = np.hstack([dr, dz, dn * r])
+        dh_prev = dh_prev + np.dot(dah, Wh.T)
+        dWh = np.dot(h_prev.T, dah)
+    else:
+        dinner = np.dot(dn, Wh[:, 2*H:].T)
+        dr = dinner * h_prev * r * (1 - r)
+        dah = np.hstack([dr, dz])
+        dh_prev = dh_prev + dinner * r + np.dot(dah, Wh[:, :2*H].T)
+        dWh = np.hstack([np.dot(h_prev.T, dah), np.dot(c["inner"].T, dn)])
+    dax = np.hstack([dr, dz, dn])
+    db = np.vstack([dax.sum(axis=0), dah.sum(axis=0)]) if c["reset_after"] else dax.sum(axis=0)
+    return np.dot(dax, c["Wx"].T), dh_prev, np.dot(c["x"].T, dax), dWh, db
+
+
+def gru_forward(x, h0, Wx, Wh, b, reset_after=False):
+    hs, steps = [], []
+    h = h0
+    for t in range(x.shape[1]):
+        h, step = gru_step_forward(x[:, t, :], h, Wx, Wh, b, reset_after=reset_after)
+        hs.append(h)
+        steps.append(step)
+    return np.stack(hs, axis=1), steps
+
+
+def gru_backward(dh, cache):
+    T = dh.shape[1]
+    dxs = []
+    carry = np.zeros_like(dh[:, 0])
+    dWx = dWh = db = None
+    for t in range(T - 1, -1, -1):
+        dx_t, carry, gx, gh, gb = gru_step_backward(dh[:, t] + carry, cache[t])
+        dxs.insert(0, dx_t)
+        dWx = gx if dWx is None else dWx + gx
+        dWh = gh if dWh is None else dWh + gh
+        db = gb if db is None else db + gb
+    return np.stack(dxs, axis=1), carry, dWx, dWh, db
+'''
+
+MIRRORED_GRU = '''
+def gru_step_forward(x, h_prev, Wx, Wh, b, reset_after=False):
+    H = h_prev.shape[1]
+    bx, bh = (b[0], b[1]) if reset_after else (b, np.zeros_like(b))
+    ax = x @ Wx + bx
+    ah = h_prev @ Wh[:, :2 * H] + bh[:2 * H]
+    r = sigmoid(ax[:, :H] + ah[:, :H])
+    z = sigmoid(ax[:, H:2 * H] + ah[:, H:])
+    if reset_after:
+        rec = h_prev @ Wh[:, 2 * H:] + bh[2 * H:]
+        n = np.tanh(ax[:, 2 * H:] + r * rec)
+    else:
+        rec = r * h_prev
+        n = np.tanh(ax[:, 2 * H:] + rec @ Wh[:, 2 * H:])
+    h_next = (1 - z) * h_prev + z * n
+    return h_next, (x, h_prev, Wx, Wh, r, z, n, rec, reset_after)
+
+
+def gru_step_backward(dh_next, cache):
+    x, h_prev, Wx, Wh, r, z, n, rec, reset_after = cache
+    H = h_prev.shape[1]
+    dan = dh_next * z * (1 - n ** 2)
+    daz = dh_next * (n - h_prev) * z * (1 - z)
+    dh_prev = dh_next * (1 - z)
+    if reset_after:
+        dar = dan * rec * r * (1 - r)
+        dah = np.concatenate([dar, daz, dan * r], axis=1)
+        dh_prev = dh_prev + dah @ Wh.T
+        dWh = h_prev.T @ dah
+    else:
+        drh = dan @ Wh[:, 2 * H:].T
+        dar = drh * h_prev * r * (1 - r)
+        dah = np.concatenate([dar, daz], axis=1)
+        dh_prev = dh_prev + drh * r + dah @ Wh[:, :2 * H].T
+        dWh = np.concatenate([h_prev.T @ dah, rec.T @ dan], axis=1)
+    dax = np.concatenate([dar, daz, dan], axis=1)
+    db = np.stack([dax.sum(axis=0), dah.sum(axis=0)]) if reset_after else dax.sum(axis=0)
+    return dax @ Wx.T, dh_prev, x.T @ dax, dWh, db
+'''
+
+ANSWERS = [
+    # ------------------------------------------------------------ gru_step_forward
+    Answer("gru_step_forward", "dict cache, the whole GRU written around it", DICT_CACHE_GRU),
+    Answer("gru_step_forward", "z mirrored in the forward and the backward alike", MIRRORED_GRU,
+           correct=False, fails=("gru_step_forward_tests",), message=r"z near 1 must keep the old state"),
+    Answer("gru_step_forward", "float64 zeros for the missing recurrent bias",
+           sf(("bx, bh = (b[0], b[1]) if reset_after else (b, np.zeros_like(b))",
+               "bx, bh = (b[0], b[1]) if reset_after else (b, np.zeros(b.shape))")),
+           fails=("gru_step_forward_tests_2",),
+           message=r"with float32 inputs gru_step_forward returned h_next \(reset_after=False\) of dtype float64"),
+    # ------------------------------------------------------------ gru_forward
+    Answer("gru_forward", "a list of states stacked at the end",
+           """
+def gru_forward(x, h0, Wx, Wh, b, reset_after=False):
+    states, caches, h = [], [], h0
+    for t in range(x.shape[1]):
+        h, c = gru_step_forward(x[:, t, :], h, Wx, Wh, b, reset_after=reset_after)
+        states.append(h)
+        caches.append(c)
+    return np.stack(states, 1), caches
+"""),
+    Answer("gru_forward", "states written into np.zeros((N, T, H))",
+           fw(("h = np.empty((N, T, h0.shape[1]), dtype=x.dtype)", "h = np.zeros((N, T, h0.shape[1]))")),
+           fails=("gru_forward_tests_2",),
+           message=r"with float32 inputs gru_forward returned h \(reset_after=False\) of dtype float64"),
+    # ------------------------------------------------------------ gru_step_backward
+    Answer("gru_step_backward", "a list cache taken apart with pop()",
+           sf(("cache = (x, h_prev, Wx, Wh, r, z, n, rec, reset_after)", "cache = [x, h_prev, Wx, Wh, r, z, n, rec, reset_after]"))
+           + sb(("x, h_prev, Wx, Wh, r, z, n, rec, reset_after = cache",
+                 "reset_after, rec, n, z, r, Wh, Wx, h_prev, x = [cache.pop() for _ in range(9)]"))),
+    Answer("gru_step_backward", "dh_next scaled in place for the candidate",
+           sb(("dan = dh_next * (1 - z) * (1 - n ** 2)\n    daz = dh_next * (h_prev - n) * z * (1 - z)\n    dh_prev = dh_next * z\n",
+               "daz = dh_next * (h_prev - n) * z * (1 - z)\n    dh_prev = dh_next * z\n    dh_next *= 1 - z\n    dan = dh_next * (1 - n ** 2)\n")),
+           fails=("gru_step_backward_tests_3",), message=r"changed its argument dh_next in place"),
+    Answer("gru_step_backward", "update gradient with the sign of the mirrored convention",
+           sb(("daz = dh_next * (h_prev - n) * z * (1 - z)", "daz = dh_next * (n - h_prev) * z * (1 - z)")),
+           correct=False, fails=("gru_step_backward_tests",),
+           message=r"the error is in the update gate z block"),
+    # ------------------------------------------------------------ gru_backward
+    Answer("gru_backward", "float64 accumulators started at np.zeros(shape)",
+           bw(("dWx, dWh, db = 0, 0, 0", "dWx, dWh, db = np.zeros(cache[0][2].shape), np.zeros(cache[0][3].shape), 0")),
+           fails=("gru_backward_tests_2",), message=r"with float32 inputs gru_backward returned dWx of dtype float64"),
+    Answer("gru_backward", "reversed(range(T)), gradients kept in a dict",
+           """
+def gru_backward(dh, cache):
+    N, T, H = dh.shape
+    grads = {"dx": [None] * T}
+    dh_next = np.zeros((N, H), dtype=dh.dtype)
+    for t in reversed(range(T)):
+        dx_t, dh_next, dWx_t, dWh_t, db_t = gru_step_backward(dh[:, t] + dh_next, cache[t])
+        grads["dx"][t] = dx_t
+        for name, g in (("dWx", dWx_t), ("dWh", dWh_t), ("db", db_t)):
+            grads[name] = grads[name] + g if name in grads else g
+    return np.stack(grads["dx"], axis=1), dh_next, grads["dWx"], grads["dWh"], grads["db"]
+"""),
 ]

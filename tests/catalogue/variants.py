@@ -166,3 +166,104 @@ def dot_attention(query, keys, mask=None):
     return context, weights
 """, r"changed its argument keys in place", fails=("dot_attention_tests_3",)),
 ]
+
+
+# ---------------------------------------------------------------------------------------
+# Answers written the way students write them.
+
+ANSWERS = [
+    # ------------------------------------------------------------ bidirectional_rnn_forward
+    Answer(BI, "np.flip along time, dict items unpacked by name", """
+def bidirectional_rnn_forward(x, h0_f, h0_b, params_f, params_b):
+    Wx, Wh, b = params_f["Wx"], params_f["Wh"], params_f["b"]
+    forward_states, _ = rnnkit.rnn_forward(x, h0_f, Wx, Wh, b)
+    x_rev = np.flip(x, axis=1)
+    backward_states, _ = rnnkit.rnn_forward(x_rev, h0_b, params_b["Wx"], params_b["Wh"], params_b["b"])
+    return np.concatenate((forward_states, np.flip(backward_states, axis=1)), axis=2)
+"""),
+    Answer(BI, "its own loop over range(T) for each direction", """
+def bidirectional_rnn_forward(x, h0_f, h0_b, params_f, params_b):
+    N, T, D = x.shape
+    H = h0_f.shape[1]
+    out = np.zeros((N, T, 2 * H), dtype=x.dtype)
+    h = h0_f
+    for t in range(T):
+        h = np.tanh(x[:, t] @ params_f["Wx"] + h @ params_f["Wh"] + params_f["b"])
+        out[:, t, :H] = h
+    h = h0_b
+    for t in range(T - 1, -1, -1):
+        h = np.tanh(x[:, t] @ params_b["Wx"] + h @ params_b["Wh"] + params_b["b"])
+        out[:, t, H:] = h
+    return out
+"""),
+    Answer(BI, "output array made with np.zeros((N, T, 2H))", """
+def bidirectional_rnn_forward(x, h0_f, h0_b, params_f, params_b):
+    N, T, _ = x.shape
+    H = h0_f.shape[1]
+    h = np.zeros((N, T, 2 * H))
+    h[:, :, :H] = rnnkit.rnn_forward(x, h0_f, params_f["Wx"], params_f["Wh"], params_f["b"])[0]
+    h[:, :, H:] = rnnkit.rnn_forward(x[:, ::-1], h0_b, params_b["Wx"], params_b["Wh"], params_b["b"])[0][:, ::-1]
+    return h
+""", fails=(f"{BI}_tests_2",), message=r"with float32 inputs bidirectional_rnn_forward returned h of dtype float64"),
+    Answer(BI, "batch axis reversed instead of time", _bi(backward_input="x[::-1]", flip="h_b[::-1]"),
+           correct=False, fails=(f"{BI}_tests",), message=r"x\[::-1\] reverses the batch rows, axis 0, not time"),
+    # ------------------------------------------------------------ stacked_rnn_forward
+    Answer(STACK, "a loop that feeds each layer's states to the next", """
+def stacked_rnn_forward(x, layers):
+    inp = x
+    for layer in layers:
+        H = layer["Wh"].shape[0]
+        h0 = np.zeros((x.shape[0], H), dtype=x.dtype)
+        inp, _ = rnnkit.rnn_forward(inp, h0, layer["Wx"], layer["Wh"], layer["b"])
+    return inp
+"""),
+    Answer(STACK, "all the layers' outputs kept in a list, the last returned", """
+def stacked_rnn_forward(x, layers):
+    outputs = [x]
+    for p in layers:
+        h0 = np.zeros_like(x[:, 0, :1]) * np.zeros((1, p["Wh"].shape[0]), dtype=x.dtype)
+        outputs.append(rnnkit.rnn_forward(outputs[-1], h0, p["Wx"], p["Wh"], p["b"])[0])
+    return outputs[-1]
+"""),
+    Answer(STACK, "zero state made with np.zeros((N, H))", _loop(dtype="np.float64"),
+           fails=(f"{STACK}_tests_2",), message=r"h0: dtype float64 does not match"),
+    Answer(STACK, "layers consumed with pop()", """
+def stacked_rnn_forward(x, layers):
+    h = x
+    while layers:
+        p = layers.pop(0)
+        h, _ = rnnkit.rnn_forward(h, np.zeros((x.shape[0], p["Wh"].shape[0]), dtype=x.dtype), p["Wx"], p["Wh"], p["b"])
+    return h
+""", fails=(f"{STACK}_tests_3",), message=r"changed its argument layers in place"),
+    # ------------------------------------------------------------ dot_attention
+    Answer(ATT, "batched matmul, the mask through np.where", """
+def dot_attention(query, keys, mask=None):
+    scores = (keys @ query[:, :, None])[:, :, 0]
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    scores = scores - np.max(scores, axis=1, keepdims=True)
+    w = np.exp(scores)
+    w = w / np.sum(w, axis=1, keepdims=True)
+    return (w[:, :, None] * keys).sum(axis=1), w
+"""),
+    Answer(ATT, "a loop over the batch rows", """
+def dot_attention(query, keys, mask=None):
+    N, S, H = keys.shape
+    context = np.zeros_like(query)
+    weights = np.zeros((N, S), dtype=keys.dtype)
+    for n in range(N):
+        s = keys[n] @ query[n]
+        if mask is not None:
+            s = np.where(mask[n], s, -np.inf)
+        e = np.exp(s - s.max())
+        weights[n] = e / e.sum()
+        context[n] = weights[n] @ keys[n]
+    return context, weights
+"""),
+    Answer(ATT, "masked scores set to -1e9 instead of -inf", _att(mask="scores = np.where(mask, scores, -1e9)")),
+    Answer(ATT, "no shift before exp", _att(shift="pass"),
+           fails=(f"{ATT}_tests_3",), message=r"subtract each row's largest score before exp"),
+    Answer(ATT, "max over every score, masked ones included",
+           _att(mask="pass", after="weights = weights if mask is None else (e * mask) / (e * mask).sum(axis=1, keepdims=True)"),
+           fails=(f"{ATT}_tests_3",), message=r"maximum subtracted before exp must be taken over the unmasked scores"),
+]
