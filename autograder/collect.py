@@ -264,7 +264,9 @@ def _zip_attempts(path, assignments, result, limits, order):
         if why:
             attempt.left_out.append(f"{rel!r} ({why})")
             continue
-        if member.file_size > RATIO_FLOOR and member.file_size > limits.ratio * max(member.compress_size, 1):
+        oversized = rel.endswith(".ipynb") and member.file_size > limits.notebook   # said as such
+        if (not oversized and member.file_size > RATIO_FLOOR
+                and member.file_size > limits.ratio * max(member.compress_size, 1)):
             attempt.refused = (f"{rel} would unpack {member.file_size // max(member.compress_size, 1)} times "
                                f"its packed size ({_mib(member.file_size)}), over the limit of {limits.ratio} "
                                "(--max-ratio): a zip bomb or a damaged archive")

@@ -373,6 +373,17 @@ def test_an_upload_over_its_limit_is_refused_alone(small_course, tmp_path):
     assert "imported alice/" in result.stdout
 
 
+def test_a_large_notebook_in_a_zip_is_refused_by_the_notebook_limit(small_course, tmp_path):
+    _clean(small_course)
+    nb = course.answers(course.FULL, small_course)
+    nb.cells[0].outputs = [{"output_type": "stream", "name": "stdout", "text": "x" * (100 * 10**6)}]
+    path = _honest_zip(small_course, tmp_path / "h.zip", extra=[(f"big_1_2_{A}.ipynb", intake._raw(nb))])
+    result = tool(small_course, "import", str(path))
+    line = line_of(result.stderr, "big")
+    assert line.startswith("refused ") and "over the limit of one notebook, 32.0 MiB (--max-notebook-mb)" in line
+    assert "imported alice/" in result.stdout and "imported big/" not in result.stdout
+
+
 def test_a_limit_outside_its_range_is_an_error(small_course):
     result = tool(small_course, "import", "--max-notebook-mb", "500", "x.zip")
     assert result.returncode == 2 and "from 1 to 32" in result.stderr
