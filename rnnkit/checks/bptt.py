@@ -337,14 +337,17 @@ STEP_FIRST = ("your rnn_step_backward does not agree with rnnkit (its own test s
               "depends on it: fix rnn_step_backward first. ")
 
 
-def _own_backward(step_fn, dh, caches):
+def _own_backward(step_fn, dh, caches, carry_on=True, add_upstream=True, reverse=True):
     """The five gradients of the loop of the notebook around the student's own rnn_step_backward
-    (None if that step fails)."""
+    (None if that step fails). The switches make the usual mistakes of the loop, as in
+    :func:`_through_time`."""
     N, T, H = dh.shape
     try:
         carry, dxs, sums = np.zeros((N, H), dh.dtype), [None] * T, None
-        for t in range(T - 1, -1, -1):
-            result, _ = invoke(step_fn, "rnn_step_backward", copies((dh[:, t] + carry, caches[t])),
+        order = range(T - 1, -1, -1) if reverse else range(T)
+        for t in order:
+            up = dh[:, t] if (add_upstream or t == order[0]) else 0
+            result, _ = invoke(step_fn, "rnn_step_backward", copies((up + (carry if carry_on else 0), caches[t])),
                                forbid=FORBID_STEP_BACKWARD)
             grads = [np.asarray(g) for g in unpack(result, "rnn_step_backward", STEP_GRADS)]
             dxs[t], carry = grads[0], grads[1]
@@ -400,6 +403,14 @@ def check_rnn_backward(student, N=3, T=4, D=5, H=6, dtype=np.float64, seed=0, sc
                   "itself is wrong, and its own test says how")
             return
         first = STEP_FIRST
+        why = {"carry_on": "the gradient is not carried back from step t+1 to step t: add dh_prev returned by "
+                           "step t+1 to dh[:, t]",
+               "add_upstream": "dh[:, t] is replaced by the carried gradient instead of added to it",
+               "reverse": "the loop runs forwards in time; it must run from T-1 down to 0"}
+        for key, explanation in why.items():
+            wrong = _own_backward(step, dh, cache, **{key: False})
+            if wrong is not None and all(_same(g, w, rtol, atol) for g, w in zip(full, wrong)):
+                raise AssertionError(f"{first}rnn_backward is wrong: {explanation}")
 
     def per_step(name, got_dx, ref_dx, entry, mistakes):
         t = first_bad_step(got_dx, ref_dx, rtol, atol)

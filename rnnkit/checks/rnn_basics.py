@@ -480,16 +480,24 @@ def forward(student, x, h0, Wx, Wh, b, step=None):
     return h
 
 
-def _reference_steps(x, h0, Wx, Wh, b, start=None):
-    """Each step from a chosen previous state: start(t, h_prev) gives the h_prev step t uses."""
+def _reference_steps(x, h0, Wx, Wh, b, start=None, step_fn=None):
+    """Each step from a chosen previous state: start(t, h_prev) gives the h_prev step t uses.
+
+    step_fn: the step to run (rnnkit's by default; the student's, to name a loop's mistake
+    around a wrong step).
+    """
     N, T, _ = x.shape
-    out = np.empty((N, T, h0.shape[1]), dtype=x.dtype)
+    out = np.empty((N, T, h0.shape[1]), dtype=np.float64)
     h = h0
     for t in range(T):
         h_prev = h if start is None else start(t, h)
-        h, _ = rnnkit.rnn_step_forward(x[:, t], h_prev, Wx, Wh, b)
+        if step_fn is None:
+            h, _ = rnnkit.rnn_step_forward(x[:, t], h_prev, Wx, Wh, b)
+        else:
+            result, _ = invoke(step_fn, "rnn_step_forward", copies((x[:, t], h_prev, Wx, Wh, b)), forbid=FORBID_STEP)
+            h = np.asarray(_pair(result, "rnn_step_forward", "h_next")[0])
         out[:, t] = h
-    return out
+    return out.astype(x.dtype)
 
 
 def _own_steps(step_fn, x, h0, Wx, Wh, b, warned=None):
@@ -570,18 +578,24 @@ def check_rnn_forward(student, N=2, T=3, D=4, H=5, dtype=np.float64, seed=0, sca
 
     assert_sequence_shape(got, N, T, H)
     zeros = np.zeros_like(h0)
-    known = [
-        (_reference_steps(x, h0, Wx, Wh, b, start=lambda t, h: h0),
-         "every step starts from h0: the state is not carried; pass each step's h_next on as the next "
-         "step's h_prev"),
-        (_reference_steps(x, h0, Wx, Wh, b, start=lambda t, h: zeros),
-         "every step starts from zeros: the state is not carried from one step to the next"),
-        (rnnkit.rnn_forward(x, zeros, Wx, Wh, b)[0],
-         "h0 is ignored: the first step must start from h0, not from zeros"),
-        (np.concatenate([h0[:, None], expected[:, :-1]], axis=1),
-         "h[:, t] holds the state before step t (h[:, 0] is h0): store the new state h_t = h_next after "
-         "each step, h_1 ... h_T"),
-    ]
+    # the usual mistakes of the loop, around rnnkit's step, or around the student's when it is wrong
+    step_fn = None if step_right else step
+    try:
+        around = _reference_steps(x, h0, Wx, Wh, b, step_fn=step_fn)
+        known = [
+            (_reference_steps(x, h0, Wx, Wh, b, start=lambda t, h: h0, step_fn=step_fn),
+             "every step starts from h0: the state is not carried; pass each step's h_next on as the next "
+             "step's h_prev"),
+            (_reference_steps(x, h0, Wx, Wh, b, start=lambda t, h: zeros, step_fn=step_fn),
+             "every step starts from zeros: the state is not carried from one step to the next"),
+            (_reference_steps(x, zeros, Wx, Wh, b, step_fn=step_fn),
+             "h0 is ignored: the first step must start from h0, not from zeros"),
+            (np.concatenate([h0[:, None], around[:, :-1]], axis=1),
+             "h[:, t] holds the state before step t (h[:, 0] is h0): store the new state h_t = h_next after "
+             "each step, h_1 ... h_T"),
+        ]
+    except (AssertionError, ValueError, TypeError, IndexError):  # the student's step does not run here
+        known = []
     for wrong, explanation in known:
         if _same(got, wrong, rtol, atol):
             raise AssertionError(f"{first}h is wrong: {explanation}")

@@ -168,6 +168,11 @@ CATALOGUE = [
             fails=("temporal_softmax_loss_tests_3",)),
     Mistake(LOSS, "scores shifted in place", _loss(shift="scores.max(axis=-1, keepdims=True); scores -= scores.max(axis=-1, keepdims=True)"),
             r"temporal_softmax_loss changes its input scores in place", fails=("temporal_softmax_loss_tests_3",)),
+    Mistake(SEQ, "a wrong loop around a wrong step: the step is named first",
+            _step(da="dh_next") + _seq(upstream="dh[:, t]"),
+            r"^your rnn_step_backward does not agree with rnnkit .* fix rnn_step_backward first\. rnn_backward is "
+            r"wrong: the gradient is not carried back",
+            fails=("rnn_backward_tests",)),
 ]
 
 

@@ -293,6 +293,16 @@ CATALOGUE = [
         "        h[:, t] = h0\n"
         "    return h, None\n"),
         r"rnn_forward changes its input h0 in place", fails=("rnn_forward_tests_2",)),
+    Mistake("rnn_forward", "a wrong loop around a wrong step: the step is named first",
+            _step("    h_next = np.tanh(x @ Wx + h_prev @ Wh)\n"
+                  "    return h_next, None\n") + "\n\n" + _forward(
+        "    N, T, _ = x.shape\n"
+        "    h = np.empty((N, T, h0.shape[1]), dtype=x.dtype)\n"
+        "    for t in range(T):\n"
+        "        h[:, t], _ = rnn_step_forward(x[:, t], h0, Wx, Wh, b)\n"
+        "    return h, None\n"),
+        r"^your rnn_step_forward does not agree with rnnkit .* fix rnn_step_forward first\. h is wrong: every step "
+        r"starts from h0", fails=("rnn_forward_tests",)),
 ]
 
 # Answers written the way students write them. A right one loses at most a third of its
