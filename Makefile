@@ -19,7 +19,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: course update validate test test-fast release bench clean system-deps
+.PHONY: course update validate test test-fast release bench clean system-deps hub
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,27 @@ update: $(STAMP_COURSE)
 validate: $(STAMP_COURSE)
 	@test -n "$(NB)" || { echo "say which notebook: make validate NB=01-rnn-basics" >&2; exit 2; }
 	$(PY) tools/workspace.py validate --workspace $(WORKSPACE) $(NB)
+
+## The course on a JupyterHub on this machine, as root (deploy/jupyterhub/README.md): the
+## users' environment, the deployment folder, the groups and nbgrader's exchange, then the hub
+## in the foreground with grading on submit. Accounts: deploy/jupyterhub/hubctl.py add-student.
+HUB_DIR ?= /srv/rnn-course-hub
+HUB_VENV ?= /opt/rnn-course-hub/venv
+HUB_IP ?= 127.0.0.1
+HUB_PORT ?= 8000
+HUB_AUTH ?= shared
+HUB_PROXY := deploy/jupyterhub/node/node_modules/.bin/configurable-http-proxy
+STAMP_HUB := $(VENV)/.hub-installed
+
+$(STAMP_HUB): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[course,hub]"
+	touch $@
+
+hub: system-deps $(STAMP_HUB)
+	test -x $(HUB_PROXY) || npm ci --no-audit --no-fund --prefix deploy/jupyterhub/node
+	$(PY) deploy/jupyterhub/hubctl.py build-env --venv $(HUB_VENV)
+	$(PY) deploy/jupyterhub/hubctl.py --dir $(HUB_DIR) setup --venv $(HUB_VENV) --ip $(HUB_IP) --port $(HUB_PORT) --auth $(HUB_AUTH)
+	$(PY) deploy/jupyterhub/hubctl.py --dir $(HUB_DIR) start
 
 ## Debian packages that the sandbox and browser tests need (root only; skipped otherwise).
 system-deps:
