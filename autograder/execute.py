@@ -23,6 +23,7 @@ import copy
 import os
 import secrets
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -33,6 +34,7 @@ from nbclient.exceptions import CellTimeoutError
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
 
+from . import seal
 from .remote import KernelCalls, KernelGone
 from .sandbox import SandboxedKernelManager
 from .verdicts import SourceCells, TrustedCells, error_output
@@ -174,10 +176,13 @@ class GuardedExecute(Execute):
                 for what, code in (("server", SERVER_SOURCE), ("guard", GUARD_SOURCE)):
                     if not self._guard_sync(code, None):
                         self.abort = self.machinery = (
-                            f"the grader's {what} could not be installed in the kernel ({self._silence})")
+                            f"the grader's {what} could not be installed in the kernel ({self._silence})"
+                            + _missing_module_hint(self._silence))
                         return self._skip(cell, index), resources
                 if self.source is not None:
-                    self.trusted = TrustedCells(self.source, KernelCalls(self, self.sandbox["scratch"]))
+                    sealed = seal.sealed_functions(self.sandbox["assignment"]) if self.sandbox.get(
+                        "sealed") else frozenset()
+                    self.trusted = TrustedCells(self.source, KernelCalls(self, self.sandbox["scratch"], sealed))
             if kind == "test" and not self.guard("before_grade", index):
                 return self._skip(cell, index), resources
             if kind == "locked" and not self.guard("before_locked", index):
@@ -224,6 +229,15 @@ class GuardedExecute(Execute):
             cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
             cell.outputs.append(error_output("GradingAborted", f"not graded: {self.abort}"))
         return cell
+
+
+def _missing_module_hint(error):
+    """What to do when the kernel cannot import what the grader needs."""
+    if "ModuleNotFoundError" not in error:
+        return ""
+    return ("; the kernel runs the Python environment of the grader (" + sys.prefix + ") with only its "
+            "installation, rnnkit's package and the course data mounted: install the missing package there, "
+            "and rnnkit from this course (pip install -e <course root>)")
 
 
 def execute(sanitized_path, executed_path, sandbox, limits, config, source_path=None):

@@ -329,7 +329,7 @@ def _result_of(future, job):
 
 def _run(job, limits, confined, config):
     sandbox = {"scratch": job.scratch, "cwd": job.scratch / "work", "slot": _SLOT, "confined": confined,
-               "limits": limits, "sealed": job.sealed}
+               "limits": limits, "sealed": job.sealed, "assignment": job.assignment}
     if confined:
         prepare_scratch(job.scratch, _SLOT)
     try:

@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import stat
+import sys
 import time
 import warnings
 
@@ -29,7 +30,8 @@ from . import wire
 
 CODE = "__import__('sys').modules['_autograder_server'].call({token!r}, {scratch!r}, {request!r}, {forget!r})"
 INTERRUPT_GRACE = 10.0
-PAUSE_MIN, PAUSE_MAX = 0.0002, 0.02   # seconds between looks at the kernel's channels
+POLL = 0.002                         # seconds between looks at the kernel's other channels
+PAUSE_MIN, PAUSE_MAX = 0.0002, 0.02   # seconds between looks while a callback waits
 
 
 class CellTimeout(BaseException):
@@ -116,9 +118,10 @@ class StudentFunction:
 class KernelCalls:
     """Calls of the student's functions in the kernel of ``executor`` (execute.GuardedExecute)."""
 
-    def __init__(self, executor, scratch, answer_limit=wire.MAX_PACKET):
+    def __init__(self, executor, scratch, sealed=frozenset(), answer_limit=wire.MAX_PACKET):
         self.executor = executor
         self.scratch = str(scratch)
+        self.sealed = sealed    # rnnkit's functions the kernel does not have (seal.sealed_functions)
         self.answer_limit = answer_limit
         self.side = wire.Side("grader", special=self._special)
         self.deadline = float("inf")
@@ -134,8 +137,20 @@ class KernelCalls:
         if isinstance(value, StudentFunction):
             return ["fn", value.__name__]
         if callable(value) and not isinstance(value, (type, wire.Remote, StudentFunction)):
+            name = self._in_kernel(value)
+            if name is not None:
+                return ["rk", name]   # the kernel's rnnkit has it: no call back needed
             return ["cb", self.side.keep(value), getattr(value, "__name__", "callback")[:80]]
         return None
+
+    def _in_kernel(self, fn):
+        """``module.name`` of a top-level function of rnnkit that the kernel's rnnkit also has, else None."""
+        module, name = getattr(fn, "__module__", None) or "", getattr(fn, "__qualname__", "")
+        if not (module == "rnnkit" or module.startswith("rnnkit.")) or not name.isidentifier():
+            return None
+        if getattr(sys.modules.get(module), name, None) is not fn or f"{module}.{name}" in self.sealed:
+            return None
+        return f"{module}.{name}"
 
     def new_cell(self, deadline):
         """A grade cell starts: its deadline, its call counts; the previous cell's objects are dropped."""
@@ -201,32 +216,28 @@ class KernelCalls:
     async def _wait(self, msg_id, token, deadline):
         """The execute reply to ``msg_id``, answering callbacks meanwhile; None when time is up."""
         kc = self.executor.kc
-        pause, checked = PAUSE_MIN, time.monotonic()
+        checked = time.monotonic()
         while True:
-            busy = False
-            if await kc.iopub_channel.msg_ready():
-                await self._drain_iopub()
-                busy = True
-            if await kc.stdin_channel.msg_ready():
-                await self._callback(await kc.stdin_channel.get_msg(timeout=0), token)
-                busy = True
+            # wake on the reply at once; look at the other channels between short waits
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            await kc.shell_channel.socket.poll(timeout=int(min(remaining, POLL) * 1000) + 1)
             while await kc.shell_channel.msg_ready():
                 msg = await kc.shell_channel.get_msg(timeout=0)
                 if msg.get("parent_header", {}).get("msg_id") == msg_id:
                     return msg
+            if await kc.iopub_channel.msg_ready():
+                await self._drain_iopub()
+            if await kc.stdin_channel.msg_ready():
+                await self._callback(await kc.stdin_channel.get_msg(timeout=0), token)
             if self.executor.abort is not None:
                 raise KernelGone(self.executor.abort)
-            now = time.monotonic()
-            if now >= deadline:
-                return None
-            if now - checked > 1.0:
-                checked = now
+            if time.monotonic() - checked > 1.0:
+                checked = time.monotonic()
                 if not await self.executor.km.is_alive():
                     self.executor.kill_kernel("the kernel died during a call of the student's function")
                     raise KernelGone(self.executor.abort)
-            # a call takes about a millisecond; a long one is polled less often
-            pause = PAUSE_MIN if busy else min(pause * 1.5, PAUSE_MAX)
-            await asyncio.sleep(min(pause, max(deadline - now, 0)))
 
     async def _drain_iopub(self):
         kc = self.executor.kc

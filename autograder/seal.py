@@ -15,6 +15,7 @@ sealed (a layer, a model, a variant, a widget, a check built on it).
     package = build("04-lstm", folder)      # folder/rnnkit, ready to mount
 """
 import ast
+import functools
 import shutil
 from pathlib import Path
 
@@ -27,7 +28,8 @@ SEALED = {
     # the LSTM, the GRU, the loss, the layers and the sampler compute sigmoids and softmaxes inline
     "01-rnn-basics": {"activations.py": None, "rnn.py": None, "lstm.py": None, "gru.py": None, "loss.py": None,
                       "layers.py": None, "sampling.py": None},
-    "02-bptt": {"rnn.py": None, "loss.py": None, "gradcheck.py": ("check_gradients", "worst_error")},
+    "02-bptt": {"rnn.py": ("rnn_step_backward", "rnn_backward"), "loss.py": None,
+                "gradcheck.py": ("check_gradients", "worst_error")},
     # global_norm stays: the notebook measures with it, and clip_grad_norm's check allows it
     "03-gradient-problems": {"clip.py": ("clip_grad_norm", "clip_grad_value"),
                              "rnn.py": ("rnn_backward", "rnn_step_backward")},
@@ -150,6 +152,18 @@ def _module_level(tree, names, rel, defs, imports):
     return spans
 
 
+@functools.lru_cache(maxsize=None)
+def sealed_functions(assignment):
+    """The dotted names (``rnnkit.module.name``) that the sealed copy for ``assignment`` stubs."""
+    if assignment not in SEALED:
+        return frozenset()
+    return frozenset(_dotted(rel, name) for rel, names in sealed_definitions(assignment).items() for name in names)
+
+
+def _dotted(rel, name):
+    return "rnnkit." + rel[:-3].replace("/", ".").removesuffix(".__init__") + "." + name
+
+
 def _stub(node, dotted, assignment):
     doc = ast.get_docstring(node)
     lines = []
@@ -193,11 +207,11 @@ def build(assignment, folder, package=PACKAGE):
     shutil.copytree(package, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for rel, names in sealed_definitions(assignment, package).items():
         path = target / rel
-        module = "rnnkit." + rel[:-3].replace("/", ".").removesuffix(".__init__")
+        module = _dotted(rel, "")[:-1]
         path.write_text(_rewrite(path.read_text(encoding="utf-8"), names, module, assignment), encoding="utf-8")
     for path in [target, *target.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return target
 
 
-__all__ = ["SEALED", "PACKAGE", "build", "sealed_definitions"]
+__all__ = ["SEALED", "PACKAGE", "build", "sealed_definitions", "sealed_functions"]

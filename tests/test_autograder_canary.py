@@ -60,3 +60,31 @@ def test_a_grade_cell_that_shows_a_value_fails_the_canary(tmp_path):
     result = canary(root / "nbgrader_config.py", "--assignment", course.ASSIGNMENT)
     assert result.returncode == 3, result.stdout + result.stderr
     assert "add_tests" in result.stderr and "shows a value" in result.stderr
+
+
+def test_a_failure_of_the_machinery_is_reported_and_never_recorded(tmp_path):
+    """A notebook whose grading machinery failed twice: no grade, no journal row; the rerun grades it."""
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.coursedir import CourseDirectory
+
+    from autograder import journal
+    from autograder.grading import Grader, RunFolder
+
+    root = course.make_course(tmp_path)
+    course.submit(root, "alice", course.answers(course.FULL, root))
+    config = course.load_config(root)
+    coursedir = CourseDirectory(config=config)
+    grader = Grader(config, coursedir, workers=1)
+    folder = root / "submitted" / "alice" / course.ASSIGNMENT
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb, RunFolder() as tmp:
+        journal.create(gb)
+        state = grader._prepare(gb, "alice", course.ASSIGNMENT, folder, journal.digest(folder), tmp)
+        assert state["jobs"], state["problems"]
+        for job in state["jobs"]:
+            state["results"][job.notebook] = {"seconds": 0.0, "problems": [], "findings": [], "records": [],
+                                              "machinery": "the grading worker failed: BrokenProcessPool"}
+        outcome = grader._record(gb, state)
+        assert outcome.ungraded and "a rerun grades it" in outcome.problems[0]
+        assert journal.done(gb) == {}
+        with pytest.raises(MissingEntry):
+            gb.find_submission(course.ASSIGNMENT, "alice")
