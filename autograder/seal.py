@@ -209,6 +209,10 @@ def build(assignment, folder, package=PACKAGE):
         path = target / rel
         module = _dotted(rel, "")[:-1]
         path.write_text(_rewrite(path.read_text(encoding="utf-8"), names, module, assignment), encoding="utf-8")
+    marker = target / "_sealed.py"
+    marker.write_text(marker.read_text(encoding="utf-8").replace("\nSEALED_FOR = None\n",
+                                                                  f"\nSEALED_FOR = {assignment!r}\n"),
+                      encoding="utf-8")
     for path in [target, *target.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return target

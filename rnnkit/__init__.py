@@ -6,7 +6,7 @@ from .gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 from .loss import temporal_softmax_loss
 from .lstm import lstm_backward, lstm_forward, lstm_step_backward, lstm_step_forward
 from .rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
-from ._sealed import ReferenceUnavailable
+from ._sealed import ReferenceUnavailable, sealed_for
 
 
 # The library beyond the contract's functions, reachable as rnnkit.<module>.

@@ -7,6 +7,17 @@ here is used.
 """
 
 
+# The assignment whose exercises this copy of rnnkit seals: None in rnnkit itself; the
+# grader's sealed copy sets it (autograder/seal.py), so that a notebook can leave out, while
+# it is graded, a demonstration that needs the reference.
+SEALED_FOR = None
+
+
+def sealed_for():
+    """The id of the assignment being graded, if this rnnkit is the grader's sealed copy; else None."""
+    return SEALED_FOR
+
+
 class ReferenceUnavailable(RuntimeError):
     """rnnkit's implementation of an exercise being graded cannot be used while it is graded."""
 

@@ -74,7 +74,7 @@ def resolve(name):
         obj = getattr(obj, part)
     return obj
 
-report = {"refused": {}, "reproduced": []}
+report = {"refused": {}, "reproduced": [], "sealed_for": rnnkit.sealed_for()}
 for name in cases["sealed"]:
     try:
         obj = resolve(name)
@@ -140,6 +140,7 @@ def test_sealed_rnnkit_refuses_the_reference_and_nothing_reproduces_it(assignmen
                                                            "MPLBACKEND": "Agg", "HOME": str(tmp_path)})
     assert probe.returncode == 0, probe.stderr[-3000:]
     report = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert report["sealed_for"] == assignment
     for name, message in report["refused"].items():
         assert f"not available while {assignment} is graded" in message, f"rnnkit.{name}: {message}"
     assert report["reproduced"] == [], report["reproduced"]
@@ -147,4 +148,5 @@ def test_sealed_rnnkit_refuses_the_reference_and_nothing_reproduces_it(assignmen
 
 def test_outside_grading_rnnkit_is_whole():
     assert rnnkit.sigmoid(np.array([0.0]))[0] == 0.5
+    assert rnnkit.sealed_for() is None
     assert issubclass(rnnkit.ReferenceUnavailable, RuntimeError)
