@@ -275,8 +275,9 @@ for _N, _D, _H in ((1, 5, 3), (4, 1, 2), tuple(int(v) for v in _rng.integers(2, 
 from rnnkit.checks.lstm import check_lstm_step_forward_inputs
 
 # Extreme inputs and your arguments (1 point). Saturated gates (pre-activations of about 1000 in
-# size, in float64): no warning, nothing infinite, the right values. And the arguments stay as
-# they were: the caller still needs x, h_prev, c_prev and the weights after the call.
+# size, in float64): no warning and nothing infinite. (Tested once the values' part passes: a
+# mistake of value is charged there, not here.) And the arguments stay as they were: the caller
+# still needs x, h_prev, c_prev and the weights after the call.
 check_lstm_step_forward(lstm_step_forward, part="extreme", seed=7)
 check_lstm_step_forward_inputs(lstm_step_forward)
 ### BEGIN HIDDEN TESTS

@@ -252,7 +252,8 @@ def check_lm_train_step(fn, N=2, T=4, V=5, E=3, H=4, dtype=None, seed=0, lr=0.5,
     """Compare loss, final state, returned norm and updated parameters with the reference.
 
     part: "values" (float64), "dtype" (float32 parameters and state: float32 results and
-    parameters that stay float32) or "extreme" (a large initial state: no warning, finite).
+    parameters that stay float32) or "extreme" (a large initial state: no warning, finite;
+    graded when the ordinary values of the same sizes are right).
     """
     if dtype is None:
         dtype = np.float32 if part == "dtype" else np.float64
@@ -286,13 +287,15 @@ def check_lm_train_step(fn, N=2, T=4, V=5, E=3, H=4, dtype=None, seed=0, lr=0.5,
         if not passes(check_lm_train_step, fn, N, T, V, E, H, np.float64, seed, lr, max_norm, 0.5):
             return
     if part == "extreme":
+        # stability alone (as in rnnkit.checks.lstm): the values at extreme inputs are not compared
+        if not passes(check_lm_train_step, fn, N, T, V, E, H, np.float64, seed, lr, max_norm, 0.5):
+            return
         for name, arr in (("loss", np.asarray(loss, dtype=float)), ("h_T", np.asarray(h_T)),
                           ("c_T", np.asarray(c_T)), ("grad_norm", np.asarray(norm, dtype=float))):
             if not np.isfinite(arr).all():
                 raise AssertionError(f"{name} contains inf or NaN {LM_EXTREME[0]}: {LM_EXTREME[1]}")
-        if not passes(check_lm_train_step, fn, N, T, V, E, H, np.float64, seed, lr, max_norm, 0.5):
-            _report(caught, part)
-            return
+        _report(caught, part)
+        return
     ref = _copy(params)
     r_loss, (r_h, r_c), r_norm = reference_lm_train_step(ref, x, y, state, lr, max_norm)
     rtol, atol = (2e-4, 2e-6) if f32 else (1e-6, 1e-9)

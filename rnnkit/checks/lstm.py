@@ -387,21 +387,27 @@ def _extreme(part):
 def _start_part(part, outputs, dtype, fn_name, caught, base_ok, extreme=None):
     """The common first half of a graded part. Returns False when the values need no comparison.
 
-    outputs: (name, array) pairs. "dtype": every output must have the inputs' dtype;
-    "extreme": every output finite. The values are compared in these parts only when the
-    ordinary values (base_ok(), the "values" part of the same case) are right.
+    outputs: (name, array) pairs. "dtype": every output must have the inputs' dtype, and the
+    float32 values are compared only when the float64 values of the same case (base_ok(), the
+    "values" part) are right, so that a float32-only failure says float32. "extreme": when the
+    ordinary values of the same case are right, every output must be finite and no warning
+    issued; the values themselves are not compared.
     """
     if part == "dtype":
         for name, got in outputs:
             require_dtype(got, name, dtype, fn_name)
         return base_ok()
     if part == "extreme":
+        # Stability alone: a function whose ordinary values are wrong is charged by the values'
+        # part, and values at extreme inputs are not compared, since a mistake of value that the
+        # ordinary inputs hide (a clipping threshold, a saturated swap) would cost this part too.
+        if not base_ok():
+            return False
         context, hint = extreme or (SATURATED, STABLE_HINT)
         for name, got in outputs:
             require_finite(got, name, context, hint)
-        if not base_ok():
-            report_warnings(fn_name, caught, f"{context}: {hint}")
-            return False
+        report_warnings(fn_name, caught, f"{context}: {hint}")
+        return False
     return True
 
 
