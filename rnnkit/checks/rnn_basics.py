@@ -169,6 +169,18 @@ def _sigmoid_warnings(student, dtype, extremes):
     return results, warned
 
 
+MODERATE_Z = [[-3.0, -0.5, 0.0], [0.7, 2.0, 5.0]]
+
+
+def _right_on(student, name, reference, z, dtype, forbid):
+    """Whether student(z) agrees with the reference on ordinary inputs. A stability test
+    compares values at the extremes only when it does: a function whose values are wrong
+    everywhere loses the values test's points, not the stability test's as well."""
+    z = np.asarray(z, dtype=dtype)
+    got, _ = invoke(student, name, (z.copy(),), forbid=forbid)
+    return _same(got, reference(z), *tolerances(dtype))
+
+
 def check_sigmoid_is_stable(student, dtype=np.float64, extremes=SIGMOID_EXTREMES):
     """sigmoid of each very large |z|, one at a time: no warning, no NaN, the right limit."""
     results, warned = _sigmoid_warnings(student, dtype, extremes)
@@ -194,6 +206,7 @@ def check_sigmoid_is_stable(student, dtype=np.float64, extremes=SIGMOID_EXTREMES
                    "remember that it evaluates both branches on every element")
         raise AssertionError(f"sigmoid warns at {where}{dtype_note(dtype)}: {why} "
                              f"(the warning: {warned[order[0]]})")
+    ordinary = _right_on(student, "sigmoid", rnnkit.sigmoid, MODERATE_Z, dtype, FORBID_SIGMOID)
     for value, got in results.items():
         name = _label(f"sigmoid(z = {plain(value)})", dtype)
         assert_shape(got, (1,), name)
@@ -201,6 +214,8 @@ def check_sigmoid_is_stable(student, dtype=np.float64, extremes=SIGMOID_EXTREMES
             raise AssertionError(f"{name} gives {plain(got[0])}, not a number between 0 and 1: for very "
                                  "large |z| the sigmoid is 0 or 1; exponentiate only -|z|, which cannot "
                                  "overflow")
+        if not ordinary:  # wrong values everywhere are the values test's; here only the extremes count
+            continue
         _explain(got, rnnkit.sigmoid(np.array([value], dtype=dtype)), name,
                  hint="far from 0 the sigmoid is exp(z) for z < 0 and 1 - exp(-z) for z > 0, so it tends to "
                       "exactly 0 and 1: is the input clipped or rounded somewhere?")
@@ -295,6 +310,8 @@ def check_softmax_is_stable(student, dtype=np.float64, z=None):
             f"softmax gives NaN or infinity in row {row} of {shown}{dtype_note(dtype)}: "
             "subtract the maximum of each row (keepdims=True), not the maximum of the whole array, "
             "so that no row underflows to 0 / 0")
+    if not _right_on(student, "softmax", rnnkit.softmax, MODERATE_Z, dtype, FORBID_SOFTMAX):
+        return  # values wrong everywhere are the values test's business; here only the extremes count
     _explain(got, rnnkit.softmax(z), _label("softmax of large scores", dtype), axes=("row", "class"),
              hint="subtract the maximum of each row before exponentiating")
 
