@@ -7,8 +7,8 @@ does not, the grading machinery is broken (rnnkit not importable in the sandbox,
 missing package, a test that cannot fail) and the run stops before any student is
 graded, naming the cause. The solution's run also gives the baselines the students are
 measured against: the guard's findings it triggers itself (which are then not flags),
-and how often each grade cell calls each student function (a passing cell must show at
-least as many calls in the trusted record).
+and the checks each grade cell runs (a passing cell must show every one of them, as often,
+in the trusted record).
 """
 import dataclasses
 import re
@@ -23,7 +23,7 @@ class CanaryFailed(RuntimeError):
 @dataclasses.dataclass
 class Baseline:
     flags: set = dataclasses.field(default_factory=set)
-    calls: dict = dataclasses.field(default_factory=dict)   # grade_id -> {function: calls}
+    checks: dict = dataclasses.field(default_factory=dict)   # grade_id -> {check: times run}
 
 
 def normalise_flag(text):
@@ -71,19 +71,20 @@ def judge(assignment, notebook, solution, release):
             f" (and {len(problems) - 6} more)" if len(problems) > 6 else ""))
     _, result = solution
     return Baseline(flags={normalise_flag(f) for f in result.get("findings", [])},
-                    calls={r["grade_id"]: dict(r["calls"]) for r in result.get("records", [])})
+                    checks={r["grade_id"]: dict(r.get("checks", {})) for r in result.get("records", [])})
 
 
 def short_calls(record, baseline):
-    """Why a passing grade cell's record does not show every call the solution makes, or None."""
-    expected = baseline.calls.get(record["grade_id"]) if baseline else None
+    """Why a passing grade cell's record does not show every check the solution's run makes, or None."""
+    expected = baseline.checks.get(record["grade_id"]) if baseline else None
     if not expected or record.get("status") != "passed":
         return None
-    missing = {f: (record["calls"].get(f, 0), n) for f, n in expected.items() if record["calls"].get(f, 0) < n}
+    got = record.get("checks", {})
+    missing = {f: (got.get(f, 0), n) for f, n in expected.items() if got.get(f, 0) < n}
     if not missing:
         return None
-    return "; ".join(f"{f} was called {got} times, the solution's run calls it {n} times"
-                     for f, (got, n) in sorted(missing.items()))
+    return "; ".join(f"{f.rsplit('.', 1)[-1]} ran {n_got} times, {n} times for the solution"
+                     for f, (n_got, n) in sorted(missing.items()))
 
 
 __all__ = ["CanaryFailed", "Baseline", "judge", "cell_scores", "normalise_flag", "short_calls"]

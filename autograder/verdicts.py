@@ -12,7 +12,9 @@ The cell's outputs are what nbgrader would score: its printed text, an error out
 carrying only the exception's message (never the hidden tests' source), and, as in a
 kernel, an execute result when the cell ends with an expression that has a value (which
 nbgrader would read as a partial score; the canary refuses a source that does this).
-Each run also leaves a record: the student functions the cell called and how often.
+Each run also leaves a record: the checks the cell ran (the calls, written in the cell,
+of functions of rnnkit.checks and rnnkit.testing) and the student functions called, with
+how often each.
 """
 import ast
 import builtins
@@ -82,6 +84,7 @@ class TrustedCells:
         self.source = source
         self.calls = calls
         self.ns = None
+        self.checks = {}
 
     def _namespace(self):
         ns = {"__name__": "__main__", "__builtins__": builtins}
@@ -93,8 +96,9 @@ class TrustedCells:
 
     def run(self, grade_id, timeout):
         """(outputs, record) of the grade cell ``grade_id``; raises KernelGone if the kernel is lost."""
-        record = {"grade_id": grade_id, "calls": {}, "status": "passed"}
+        record = {"grade_id": grade_id, "calls": {}, "checks": {}, "status": "passed"}
         outputs = []
+        self.checks = {}
         self.calls.new_cell(time.monotonic() + timeout)
         stdout, stderr = io.StringIO(), io.StringIO()
         try:
@@ -121,17 +125,40 @@ class TrustedCells:
             outputs.append(error_output(type(exc).__name__, message))
         finally:
             record["calls"] = dict(self.calls.counts)
+            record["checks"] = dict(self.checks)
         streams = [NotebookNode(output_type="stream", name=name, text=text[:100_000])
                    for name, text in (("stdout", stdout.getvalue()), ("stderr", stderr.getvalue())) if text]
         return streams + outputs, record
 
     def _execute(self, source):
-        tree = ast.parse(source)
+        tree = _RecordChecks().visit(ast.parse(source))
+        ast.fix_missing_locations(tree)
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        self.ns[RECORD] = self._record_check
         exec(compile(tree, "<grade cell>", "exec"), self.ns)
         if last is None:
             return None
         return eval(compile(ast.Expression(last.value), "<grade cell>", "eval"), self.ns)
+
+    def _record_check(self, fn):
+        """Count a call, written in the grade cell, of a function of the checks (rnnkit.checks, rnnkit.testing)."""
+        module = getattr(fn, "__module__", None) or ""
+        if module.startswith(("rnnkit.checks", "rnnkit.testing")):
+            name = f"{module}.{getattr(fn, '__qualname__', '?')}"
+            self.checks[name] = self.checks.get(name, 0) + 1
+        return fn
+
+
+RECORD = "__grader_record__"
+
+
+class _RecordChecks(ast.NodeTransformer):
+    """f(...) written in a grade cell becomes __grader_record__(f)(...), which counts the checks it runs."""
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        node.func = ast.Call(func=ast.Name(id=RECORD, ctx=ast.Load()), args=[node.func], keywords=[])
+        return node
 
 
 def _message(exc):

@@ -88,3 +88,32 @@ def test_a_failure_of_the_machinery_is_reported_and_never_recorded(tmp_path):
         assert journal.done(gb) == {}
         with pytest.raises(MissingEntry):
             gb.find_submission(course.ASSIGNMENT, "alice")
+
+
+def test_a_passing_cell_must_show_every_check_the_solution_runs(tmp_path):
+    """A grade cell whose code skips a check for some answer: the trusted record is short, no points."""
+    sandbox_or_skip()
+    import sqlite3
+
+    root = course.make_course(tmp_path)
+    source = root / "source" / course.ASSIGNMENT / f"{course.ASSIGNMENT}.ipynb"
+    nb = nbformat.read(str(source), as_version=4)
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "double_tests":
+            cell.source = ("result = double(np.arange(3.0))\n"
+                           "if not isinstance(result, str):\n"
+                           "    assert_close(result, np.array([0.0, 2.0, 4.0]), 'double(x)')")
+    nbformat.write(nb, str(source))
+    course.submit(root, "honest", course.answers(course.FULL, root))
+    course.submit(root, "dodger", course.answers(dict(course.FULL, double="def double(x):\n    return 'no'"), root))
+    result = subprocess.run([sys.executable, "-m", "autograder", "--config", str(root / "nbgrader_config.py"), "grade",
+                             "--workers", "2", "--quiet"], capture_output=True, text=True, timeout=600, cwd=str(ROOT))
+    assert result.returncode == 0, result.stdout + result.stderr
+    with sqlite3.connect(root / "gradebook.db") as con:
+        scores = dict(con.execute(
+            "SELECT s.student_id || '/' || c.name, g.auto_score FROM grade g JOIN base_cell c ON g.cell_id = c.id "
+            "JOIN submitted_notebook n ON g.notebook_id = n.id JOIN submitted_assignment s "
+            "ON n.assignment_id = s.id").fetchall())
+    assert scores["honest/double_tests"] == 1.0 and scores["dodger/double_tests"] == 0.0, scores
+    assert scores["dodger/add_tests"] == scores["honest/add_tests"] == 2.0
+    assert "the trusted record is short" in result.stdout and "assert_close ran 0 times" in result.stdout
