@@ -4,6 +4,7 @@
     python -m autograder import EXPORT.zip ...      submissions into autograder/submitted/ (import --help)
     python -m autograder canary                     the solution must earn full marks, the release none
     python -m autograder grade --workers 2          the canary, then parallel, sandboxed autograde
+    python -m autograder worker --broker URL        grade the jobs of `grade --broker URL` on this machine
     python -m autograder feedback                   HTML feedback: points and messages, no hidden tests
     python -m autograder export --to grades.csv     the gradebook as a CSV
 
@@ -113,7 +114,21 @@ def cmd_grade(args):
     from .report import Progress, summary
 
     config, coursedir = load(args)
-    if args.no_sandbox:
+    broker = None
+    if args.broker:
+        # the workers run the notebooks, each in its own sandbox; this machine runs no student code
+        from .distributed import Broker, BrokerUnavailable
+
+        if args.no_sandbox:
+            print("refusing to grade: --no-sandbox does not apply with --broker, "
+                  "the workers always grade in their sandbox", file=sys.stderr)
+            return 2
+        try:
+            broker = Broker(args.broker, reuse=not args.force)
+        except BrokerUnavailable as exc:
+            print(f"refusing to grade: {exc}", file=sys.stderr)
+            return 2
+    elif args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
     else:
         try:
@@ -128,7 +143,7 @@ def cmd_grade(args):
                     output_bytes=args.max_output_kb * 1024, cell_timeout=cell_timeout,
                     notebook_timeout=args.notebook_timeout)
     grader = Grader(config, coursedir, limits=limits, workers=args.workers, confined=not args.no_sandbox,
-                    force=args.force, on_done=None if args.quiet else Progress())
+                    force=args.force, on_done=None if args.quiet else Progress(), pool=broker)
     start = time.monotonic()
     try:
         outcomes = grader.run(students=args.student, assignments=args.assignment)
@@ -136,9 +151,30 @@ def cmd_grade(args):
         print(f"refusing to grade: the canary failed, no student was graded.\n{exc}", file=sys.stderr)
         return 3
     print(summary(outcomes, time.monotonic() - start))
+    for line in broker.report() if broker else ():
+        print(line)
     if args.no_sandbox:
         print(NO_SANDBOX_WARNING, file=sys.stderr)
     return 0
+
+
+def cmd_worker(args):
+    from .distributed import BrokerUnavailable, broker_url, check_broker, run_worker
+
+    try:
+        check_available()
+    except SandboxUnavailable as exc:
+        print(f"refusing to start: the sandbox is unavailable: {exc}", file=sys.stderr)
+        return 2
+    try:
+        url = broker_url(args.broker)
+        check_broker(url)
+    except BrokerUnavailable as exc:
+        print(f"refusing to start: {exc}", file=sys.stderr)
+        return 2
+    _venv_on_path()
+    return run_worker(url, concurrency=args.concurrency, scratch=args.scratch, name=args.name,
+                      visibility_timeout=args.visibility_timeout)
 
 
 def cmd_canary(args):
@@ -338,7 +374,27 @@ def parser():
     g.add_argument("--processes", type=int, default=128, help="processes and threads per kernel (default: %(default)s)")
     g.add_argument("--max-output-kb", type=int, default=8192, help="output per notebook (default: %(default)s)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.add_argument("--broker", metavar="URL", help="grade on the workers of this Redis broker, "
+                   "redis://[:PASSWORD@]HOST:PORT/DB (see `worker`; the password may come from "
+                   "$AUTOGRADER_BROKER_PASSWORD); --workers is then the jobs in flight")
     g.set_defaults(run=cmd_grade)
+
+    w = sub.add_parser("worker", help="grade the jobs of `grade --broker` on this machine (Celery over Redis)",
+                       description="A grading worker: takes the notebooks that `grade --broker` sends, grades each "
+                                   "in this machine's sandbox with the trusted verdicts, and sends the results "
+                                   "back. Needs this course's environment, bubblewrap and root; refuses to start "
+                                   "without the sandbox. Each assignment's canary (solution and blank release) "
+                                   "is graded here before its first submission.")
+    w.add_argument("--broker", required=True, metavar="URL",
+                   help="redis://[:PASSWORD@]HOST:PORT/DB (the password may come from $AUTOGRADER_BROKER_PASSWORD)")
+    w.add_argument("--concurrency", type=_count(), default=1, metavar="N",
+                   help="kernels at once on this machine (default: %(default)s)")
+    w.add_argument("--name", help="this worker's name in the reports, NAME@HOST (default: autograder-PID@HOST)")
+    w.add_argument("--scratch", help="this worker's own folder (default: a temporary one, removed at the end)")
+    w.add_argument("--visibility-timeout", type=_count(), default=3600, metavar="SECONDS",
+                   help="a job taken by a worker that died is given to another after this long; longer than "
+                        "any notebook's grading (default: %(default)s)")
+    w.set_defaults(run=cmd_worker)
 
     c = sub.add_parser("canary", help="grade the solution and the blank release only, as `grade` does first")
     c.add_argument("--assignment", action="append", help="only this assignment (repeatable; default: all)")

@@ -400,10 +400,12 @@ class Grader:
     config: the nbgrader Config (CourseDirectory.root, db_url, ...); workers: kernels
     run at once; confined: run kernels in the sandbox (False only with --no-sandbox);
     force: regrade submissions the journal already holds; on_done(outcome, done, total)
-    is called as each submission is recorded.
+    is called as each submission is recorded; pool: where the notebooks are executed,
+    None for local worker processes, or a distributed.Broker (Celery workers over Redis).
     """
 
-    def __init__(self, config, coursedir, limits=Limits(), workers=2, confined=True, force=False, on_done=None):
+    def __init__(self, config, coursedir, limits=Limits(), workers=2, confined=True, force=False, on_done=None,
+                 pool=None):
         self.config = config
         self.coursedir = coursedir
         self.limits = limits
@@ -411,6 +413,7 @@ class Grader:
         self.confined = confined
         self.force = force
         self.on_done = on_done or (lambda outcome, done, total: None)
+        self.pool = pool
         self.sealed = {}      # assignment -> its sealed copy of rnnkit (seal.py)
         self.baselines = {}   # (assignment, notebook) -> canary.Baseline of the solution's run
 
@@ -440,30 +443,31 @@ class Grader:
         """Grade the solution and the blank release of ``assignments`` only; raises CanaryFailed."""
         for assignment in assignments:
             ensure_assignment(self.config, self.coursedir, assignment)
-        ctx = multiprocessing.get_context("spawn")
-        slots = ctx.Queue()
-        for slot in range(self.workers):
-            slots.put(slot)
         gb = Gradebook(self.coursedir.db_url, self.coursedir.course_id)
         try:
-            with RunFolder() as tmp, concurrent.futures.ProcessPoolExecutor(
-                    self.workers, mp_context=ctx, initializer=_worker_init, initargs=(slots,)) as pool:
+            with RunFolder() as tmp, self._executor() as pool:
                 self._canary(pool, gb, sorted(assignments), tmp)
         finally:
             gb.close()
         return self.baselines
 
-    def _grade(self, gb, pending, tmp):
+    def _executor(self):
+        """The pool the notebooks are executed in: local worker processes, or the broker's workers."""
+        if self.pool is not None:
+            return self.pool.executor(self.workers)
         ctx = multiprocessing.get_context("spawn")
         slots = ctx.Queue()
         for slot in range(self.workers):
             slots.put(slot)
+        return concurrent.futures.ProcessPoolExecutor(
+            self.workers, mp_context=ctx, initializer=_worker_init, initargs=(slots,))
+
+    def _grade(self, gb, pending, tmp):
         outcomes = []
         total = len(pending)
         if not pending:
             return outcomes
-        with concurrent.futures.ProcessPoolExecutor(
-                self.workers, mp_context=ctx, initializer=_worker_init, initargs=(slots,)) as pool:
+        with self._executor() as pool:
             self._canary(pool, gb, sorted({a for _, a, _, _ in pending}), tmp)
             waiting = {}   # future -> (submission key, job)
             open_subs = {}  # key -> dict(state)
