@@ -10,10 +10,11 @@ inbound folder of nbgrader's exchange; whatever has arrived for an assignment is
 
 (collect and release_feedback through nbgrader's exchange classes, in the service's process.)
 
-Submissions that arrive while a batch is graded form the next batch, so a burst is graded
-several at a time. The instructor turns grading on submit off for an assignment with
-`hubctl.py autograde off A` (its submissions then wait in inbound, for nbgrader collect or
-for grading on submit to be turned on again), and regrades with `hubctl.py regrade A`.
+Submissions that arrive while a batch is graded form the next batch (up to MAX_BATCH
+students), so a burst is graded several at a time. The instructor turns grading on submit
+off for an assignment with `hubctl.py autograde off A` (its submissions then wait in
+inbound, for nbgrader collect or for grading on submit to be turned on again), and
+regrades with `hubctl.py regrade A`.
 
 State, in <deployment>/service/ (root only):
     state.json     the inbound entries already dealt with, and the last grading seen per submission
@@ -23,10 +24,11 @@ State, in <deployment>/service/ (root only):
 Nothing is lost when the service or the hub is killed: an entry counts as dealt with only
 once its feedback is in the exchange, and the grader's journal skips a submission whose
 files it has graded already, so a batch started again grades nothing twice. A lock held by
-the service and by the command it runs keeps a second copy from grading at the same time.
+the service and by the command it runs keeps a second copy from grading at the same time;
+a command under way when the service stops finishes its batch, and the next service waits
+for it. The process the hub starts is a supervisor that restarts the worker at once.
 """
 import argparse
-import ctypes
 import fcntl
 import grp
 import json
@@ -45,6 +47,9 @@ sys.path.insert(0, str(HERE))
 from hubctl import DEFAULT_DIR, Hub  # noqa: E402
 
 MAX_ATTEMPTS = 3
+# Students in one batch at most: a longer queue waits for the next batch, so that the first
+# to submit in a burst get their feedback before the whole burst is graded.
+MAX_BATCH = 10
 # `python -m autograder feedback` once per student, in one process: argv is config, assignment, students.
 FEEDBACK_EACH = """import sys
 from autograder.cli import main
@@ -52,13 +57,6 @@ config, assignment, *students = sys.argv[1:]
 failed = [s for s in students if main(["--config", config, "feedback", "--assignment", assignment, "--student", s])]
 sys.exit(1 if failed else 0)
 """
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent():
-    """In the child: killed when the service dies, so no orphan keeps grading."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
 
 class Entry:
     """A folder of the exchange's inbound: <student>+<assignment>+<timestamp>+<random>."""
@@ -91,6 +89,8 @@ class Service:
         self.log = open(hub.service / "grading.log", "a", buffering=1)
         self.child = None
         self.stopping = False
+        self.waiting = False
+        self.max_batch = int(self.settings.get("max_batch", MAX_BATCH))
         self.state = {"done": {}, "attempts": {}, "graded": {}, "verified": {}}
         if self.state_file.exists():
             self.state.update(json.loads(self.state_file.read_text()))
@@ -137,54 +137,46 @@ class Service:
     def run(self, cmd, cwd):
         self.log.write(f"$ {' '.join(cmd)}\n")
         env = self.hub.env()
+        # The command holds the service's lock (the inherited descriptor) until it ends, in its
+        # own session: a service stopped or killed meanwhile leaves it to finish its batch, and
+        # the next service waits for the lock before it looks at anything.
         self.child = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                      start_new_session=True, preexec_fn=_die_with_parent,
-                                      pass_fds=(self.lock.fileno(),))
-        (self.hub.service / "child.pid").write_text(str(self.child.pid))
+                                      start_new_session=True, pass_fds=(self.lock.fileno(),))
         try:
             return self.child.wait()
         finally:
             self.child = None
 
     def stop(self, *_):
+        """SIGTERM or SIGINT: stop looking for work; a command under way is left to finish."""
         self.stopping = True
-        if self.child is not None:
-            try:
-                os.killpg(self.child.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-    def _end_leftovers(self):
-        """A service killed outright leaves its command's process group: end it by its id."""
-        pidfile = self.hub.service / "child.pid"
-        if pidfile.exists():
-            try:
-                os.killpg(int(pidfile.read_text()), signal.SIGKILL)
-            except (ProcessLookupError, ValueError, PermissionError):
-                pass
-            pidfile.unlink()
+        if self.child is not None or self.waiting:
+            raise SystemExit(0)
 
     # -- the loop -------------------------------------------------------------------------------
 
     def serve(self):
         os.umask(0o002)  # the course root is shared by the instructors' group
         self.lock = open(self.hub.service / "lock", "w")
-        fcntl.flock(self.lock, fcntl.LOCK_EX)
-        self._end_leftovers()
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         self.event("started", pid=os.getpid())
-        self.note_graded()
-        while not self.stopping:
-            worked = self.requests()
-            for assignment, entries in self.pending().items():
-                if self.stopping:
-                    break
-                self.batch(assignment, entries)
-                worked = True
-            if not worked:
-                time.sleep(self.poll)
-        self.event("stopped", pid=os.getpid())
+        self.waiting = True  # for a command of the previous service, which may still run
+        fcntl.flock(self.lock, fcntl.LOCK_EX)
+        self.waiting = False
+        try:
+            self.note_graded()
+            while not self.stopping:
+                worked = self.requests()
+                for assignment, entries in self.pending().items():
+                    if self.stopping:
+                        break
+                    self.batch(assignment, entries)
+                    worked = True
+                if not worked:
+                    time.sleep(self.poll)
+        finally:
+            self.event("stopped", pid=os.getpid())
 
     def pending(self):
         """The ready inbound entries not yet dealt with, by assignment (autograde on only)."""
@@ -205,7 +197,9 @@ class Service:
                 continue
             if entry.assignment in off:
                 continue
-            out.setdefault(entry.assignment, []).append(entry)
+            batch = out.setdefault(entry.assignment, [])
+            if len({e.student for e in batch} | {entry.student}) <= self.max_batch:
+                batch.append(entry)
         return out
 
     def verify(self, entry):
@@ -404,13 +398,38 @@ def _newer(a, b):
         return False
 
 
+def supervise(args):
+    """The process JupyterHub manages: it runs the worker (``--worker``) and starts it again
+    within a second if it dies; JupyterHub itself would notice only at its next poll."""
+    state = {"stopping": False, "child": None}
+
+    def stop(signum, _frame):
+        state["stopping"] = True
+        if state["child"] is not None:
+            state["child"].send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--dir", args.dir, "--poll", str(args.poll), "--worker"]
+    while not state["stopping"]:
+        state["child"] = subprocess.Popen(cmd)
+        code = state["child"].wait()
+        if not state["stopping"]:
+            print(f"grading service: the worker exited with code {code}; starting it again", file=sys.stderr)
+            time.sleep(1)
+    return 0
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--dir", default=os.environ.get("HUB_DIR", DEFAULT_DIR), help="the deployment folder")
     p.add_argument("--poll", type=float, default=1.0, help="seconds between looks at inbound (default: 1)")
+    p.add_argument("--worker", action="store_true", help="be the worker (the supervisor starts it)")
     args = p.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit("the grading service runs as root: the grader sandboxes each kernel under its own uid")
+    if not args.worker:
+        return supervise(args)
     Service(Hub(args.dir), args.poll).serve()
     return 0
 
