@@ -11,9 +11,11 @@ cell, followed by grade cells:
   cell as the release shows it, hidden tests removed) and the whole cell. Both run in the
   namespace a grade cell may use (CONTRIBUTING.md): the names bound by import statements
   in the instructor's cells, the exercise functions, builtins; no variable of a
-  demonstration cell. A cell fails when it raises, when a warning escapes it (nbgrader
-  scores a cell that writes to stderr zero), or when it ends with an expression whose
-  value is not None (nbgrader would read it as a partial score).
+  demonstration cell. Every solution cell is defined again in that namespace before the
+  answer, so that a later exercise's function calls the answer, as in a student's kernel.
+  A cell fails when it raises, when a warning escapes it (nbgrader scores a cell that
+  writes to stderr zero), or when it ends with an expression whose value is not None
+  (nbgrader would read it as a partial score).
 """
 import ast
 import contextlib
@@ -102,6 +104,10 @@ class Executed:
         self.shell.user_module, self.shell.user_ns = self.shell.prepare_user_module(None, None)
         self.shell.reset(new_session=False)
         allowed = set()
+        # every solution cell, run again in each grading namespace before an answer: then the
+        # functions of later exercises call the answer (a student's rnn_forward calls the
+        # student's rnn_step_forward), as they do in a student's kernel
+        self.solutions = [cell.source for cell in nb.cells if cell.cell_type == "code" and is_solution(cell)]
         with self.context():
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
@@ -191,6 +197,8 @@ class Executed:
         with self.context(), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
+                for index, solution in enumerate(self.solutions):
+                    self._exec(solution, f"<solution cell {index}>", namespace)
                 self._exec(solution_source, f"<solution cell {exercise}>", namespace)
             except Exception as exc:  # noqa: BLE001
                 return f"the answer does not run: {type(exc).__name__}: {exc}"

@@ -114,7 +114,7 @@ CATALOGUE = [
         "    h_next = np.tanh(x @ Wx.T + h_prev @ Wh + b)\n"
         "    return h_next, (x, h_prev, Wx, Wh, h_next)\n"),
         r"check the shapes of the products: x \(N, D\) @ Wx \(D, H\)|Wx seems to be transposed",
-        fails=("rnn_step_forward_tests", "rnn_step_forward_tests_2")),
+        fails=("rnn_step_forward_tests", "rnn_step_forward_tests_2", "rnn_forward_tests", "rnn_forward_tests_2")),
     Mistake("rnn_step_forward", "h_prev ignored", _step(
         "    h_next = np.tanh(x @ Wx + b)\n"
         "    return h_next, (x, h_prev, Wx, Wh, h_next)\n"),
@@ -140,13 +140,15 @@ CATALOGUE = [
         "    h_next = np.tanh(x @ Wh + h_prev @ Wx + b)\n"
         "    return h_next, (x, h_prev, Wx, Wh, h_next)\n"),
         r"rnn_step_forward raised ValueError.*check the shapes|x is multiplied by Wh",
-        fails=("rnn_step_forward_tests", "rnn_step_forward_tests_2")),
+        fails=("rnn_step_forward_tests", "rnn_step_forward_tests_2", "rnn_forward_tests", "rnn_forward_tests_2")),
     Mistake("rnn_step_forward", "only h_next returned", _step(
         "    return np.tanh(x @ Wx + h_prev @ Wh + b)\n"),
-        r"should return a tuple \(h_next, cache\)", fails=("rnn_step_forward_tests", "rnn_step_forward_tests_2")),
+        r"should return a tuple \(h_next, cache\)",
+        fails=("rnn_step_forward_tests", "rnn_step_forward_tests_2", "rnn_forward_tests", "rnn_forward_tests_2")),
     Mistake("rnn_step_forward", "calls rnnkit", _step(
         "    return rnnkit.rnn_step_forward(x, h_prev, Wx, Wh, b)\n"),
-        r"calls rnnkit\.rnn_step_forward", fails=("rnn_step_forward_tests", "rnn_step_forward_tests_2")),
+        r"calls rnnkit\.rnn_step_forward",
+        fails=("rnn_step_forward_tests", "rnn_step_forward_tests_2", "rnn_forward_tests", "rnn_forward_tests_2")),
     Mistake("rnn_step_forward", "float32 computed in float64", _step(
         "    a = x.astype(np.float64) @ Wx + h_prev @ Wh + b\n"
         "    h_next = np.tanh(a)\n"
@@ -272,7 +274,7 @@ CATALOGUE = [
         "    h_next = np.tanh(np.squeeze(x) @ Wx + h_prev @ Wh + b)\n"
         "    return h_next, (x, h_prev, Wx, Wh, h_next)\n"),
         r"rnn_step_forward raised ValueError for N=3, D=1, H=2 \(a size of 1: does the code drop an axis",
-        fails=("rnn_step_forward_tests",)),
+        fails=("rnn_step_forward_tests", "rnn_forward_tests")),
     Mistake("rnn_step_forward", "h_prev overwritten with the new state", _step(
         "    h_prev[...] = np.tanh(x @ Wx + h_prev @ Wh + b)\n"
         "    return h_prev, (x, h_prev, Wx, Wh, h_prev)\n"),
@@ -372,7 +374,7 @@ ANSWERS = [
         "    x = np.squeeze(x)\n"
         "    h_next = np.tanh(x @ Wx + h_prev @ Wh + b)\n"
         "    return h_next, (x, h_prev, Wx, Wh, h_next)\n"),
-        correct=False, fails=("rnn_step_forward_tests",), message=r"drop an axis of length 1"),
+        correct=False, fails=("rnn_step_forward_tests", "rnn_forward_tests"), message=r"drop an axis of length 1"),
     # ---------------------------------------------------------------- rnn_forward
     Answer("rnn_forward", "a list of states stacked at the end", _forward(
         "    hs, caches = [], []\n"
