@@ -17,6 +17,11 @@ from .bptt import random_rnn, tolerances
 
 FORBID_LAG = ("rnn_backward", "rnn_step_backward")
 
+# The rnnkit functions that answer this notebook's exercises: an answer may not call them
+# (the checks trap them; the instructor's scan looks for these, and only these). The
+# forward functions are the student's to use in gradient_norm_by_lag, as the notebook says.
+REFERENCE = FORBID_LAG + ("clip_grad_norm", "clip_grad_value")
+
 
 def _states(x, h0, Wx, Wh, b):
     """The step caches of rnnkit.rnn_step_forward over the sequence."""
