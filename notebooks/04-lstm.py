@@ -365,12 +365,12 @@ from rnnkit.checks.lstm import check_lstm_forward_inputs
 # Extreme inputs and your arguments (1 point): saturated gates without a warning, and x, h0,
 # c0 and the weights left as they were.
 check_lstm_forward(lstm_forward, part="extreme", seed=8, student_step=lstm_step_forward)
-check_lstm_forward_inputs(lstm_forward)
+check_lstm_forward_inputs(lstm_forward, student_step=lstm_step_forward)
 ### BEGIN HIDDEN TESTS
 for _N, _T, _D, _H, _seed in ((1, 1, 1, 1, 18), (3, 5, 1, 2, 28), (2, 7, 4, 3, 38)):
     check_lstm_forward(lstm_forward, N=_N, T=_T, D=_D, H=_H, part="extreme", seed=_seed,
                        student_step=lstm_step_forward)
-check_lstm_forward_inputs(lstm_forward, N=1, T=2, D=1, H=1, seed=48)
+check_lstm_forward_inputs(lstm_forward, N=1, T=2, D=1, H=1, seed=48, student_step=lstm_step_forward)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -539,6 +539,10 @@ def lstm_backward(dh, cache):
 # %% nbgrader={"grade": true, "grade_id": "lstm_backward_tests", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 from rnnkit.checks.lstm import check_lstm_backward
 
+# Your step functions: a loop over them is accepted here, and a mistake of theirs (which their
+# own tests charge) is not charged again.
+steps = (lstm_step_forward, lstm_step_backward)
+
 # The values (5 points). Shapes, with N = 2, T = 5, D = 3, H = 4.
 x, h0, c0, Wx, Wh, b = random_lstm(N=2, T=5, D=3, H=4)
 with forbid_reference(lstm_backward, *LSTM):
@@ -564,40 +568,48 @@ assert np.abs(dx[:, 0]).max() > 0, (
 # dh at the last step only, at a middle step only, then everywhere, each with a fresh cache:
 # against rnnkit when your lstm_forward is right, else against numerical derivatives of your
 # own lstm_forward. Then every size 1, and T = 1, D = 1 with N > 1.
-check_lstm_backward(lstm_backward, lstm_forward)
-check_lstm_backward(lstm_backward, lstm_forward, N=1, T=1, D=1, H=1, seed=2)
-check_lstm_backward(lstm_backward, lstm_forward, N=3, T=1, D=1, H=2, seed=3)
+check_lstm_backward(lstm_backward, lstm_forward, student_steps=steps)
+check_lstm_backward(lstm_backward, lstm_forward, N=1, T=1, D=1, H=1, seed=2, student_steps=steps)
+check_lstm_backward(lstm_backward, lstm_forward, N=3, T=1, D=1, H=2, seed=3, student_steps=steps)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(407)
 for _N, _T, _D, _H in ((1, 7, 4, 6), (3, 2, 1, 1), (1, 3, 2, 1)):
-    check_lstm_backward(lstm_backward, lstm_forward, N=_N, T=_T, D=_D, H=_H, seed=_T + _H)
+    check_lstm_backward(lstm_backward, lstm_forward, N=_N, T=_T, D=_D, H=_H, seed=_T + _H, student_steps=steps)
 _N, _T, _D, _H = (int(v) for v in _rng.integers(2, 8, size=4))
-check_lstm_backward(lstm_backward, lstm_forward, N=_N, T=_T, D=_D, H=_H, seed=4)
+check_lstm_backward(lstm_backward, lstm_forward, N=_N, T=_T, D=_D, H=_H, seed=4, student_steps=steps)
 ### END HIDDEN TESTS
 
 
 # %% nbgrader={"grade": true, "grade_id": "lstm_backward_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Your step functions: a loop over them is accepted here, and a mistake of theirs (which their
+# own tests charge) is not charged again.
+steps = (lstm_step_forward, lstm_step_backward)
+
 # The dtype (1 point): from float32 inputs, float32 gradients.
-check_lstm_backward(lstm_backward, lstm_forward, part="dtype", seed=1)
-check_lstm_backward(lstm_backward, lstm_forward, N=1, T=1, D=1, H=1, part="dtype", seed=2)
+check_lstm_backward(lstm_backward, lstm_forward, part="dtype", seed=1, student_steps=steps)
+check_lstm_backward(lstm_backward, lstm_forward, N=1, T=1, D=1, H=1, part="dtype", seed=2, student_steps=steps)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(417)
 for _N, _T, _D, _H in ((1, 7, 4, 6), (3, 1, 1, 2), tuple(int(v) for v in _rng.integers(2, 8, size=4))):
-    check_lstm_backward(lstm_backward, lstm_forward, N=_N, T=_T, D=_D, H=_H, part="dtype", seed=_T + _H)
+    check_lstm_backward(lstm_backward, lstm_forward, N=_N, T=_T, D=_D, H=_H, part="dtype", seed=_T + _H, student_steps=steps)
 ### END HIDDEN TESTS
 
 
 # %% nbgrader={"grade": true, "grade_id": "lstm_backward_tests_3", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 from rnnkit.checks.lstm import check_lstm_backward_inputs
 
+# Your step functions: a loop over them is accepted here, and a mistake of theirs (which their
+# own tests charge) is not charged again.
+steps = (lstm_step_forward, lstm_step_backward)
+
 # Extreme inputs and your arguments (1 point): saturated gates without a warning, and dh left
 # as it was (it belongs to the caller; the cache is yours to take apart).
-check_lstm_backward(lstm_backward, lstm_forward, part="extreme", seed=10)
-check_lstm_backward_inputs(lstm_backward, lstm_forward)
+check_lstm_backward(lstm_backward, lstm_forward, part="extreme", seed=10, student_steps=steps)
+check_lstm_backward_inputs(lstm_backward, lstm_forward, student_steps=steps)
 ### BEGIN HIDDEN TESTS
 for _N, _T, _D, _H, _seed in ((1, 1, 1, 1, 20), (3, 4, 1, 2, 30), (2, 6, 3, 4, 40)):
-    check_lstm_backward(lstm_backward, lstm_forward, N=_N, T=_T, D=_D, H=_H, part="extreme", seed=_seed)
-check_lstm_backward_inputs(lstm_backward, lstm_forward, N=1, T=2, D=1, H=1, seed=50)
+    check_lstm_backward(lstm_backward, lstm_forward, N=_N, T=_T, D=_D, H=_H, part="extreme", seed=_seed, student_steps=steps)
+check_lstm_backward_inputs(lstm_backward, lstm_forward, N=1, T=2, D=1, H=1, seed=50, student_steps=steps)
 ### END HIDDEN TESTS
 
 # %% [markdown]

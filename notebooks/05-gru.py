@@ -457,13 +457,13 @@ from rnnkit.checks.gru import check_gru_forward_inputs
 # the weights left as they were.
 for reset_after in (False, True):
     check_gru_forward(gru_forward, reset_after, part="extreme", seed=8, student_step=gru_step_forward)
-    check_gru_forward_inputs(gru_forward, reset_after)
+    check_gru_forward_inputs(gru_forward, reset_after, student_step=gru_step_forward)
 ### BEGIN HIDDEN TESTS
 for _ra in (False, True):
     for _N, _T, _D, _H, _seed in ((1, 1, 1, 1, 18), (3, 5, 1, 2, 28), (2, 7, 4, 3, 38)):
         check_gru_forward(gru_forward, _ra, N=_N, T=_T, D=_D, H=_H, part="extreme", seed=_seed,
                           student_step=gru_step_forward)
-    check_gru_forward_inputs(gru_forward, _ra, N=1, T=2, D=1, H=1, seed=48)
+    check_gru_forward_inputs(gru_forward, _ra, N=1, T=2, D=1, H=1, seed=48, student_step=gru_step_forward)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -628,6 +628,10 @@ def gru_backward(dh, cache):
 # %% nbgrader={"grade": true, "grade_id": "gru_backward_tests", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 from rnnkit.checks.gru import check_gru_backward, random_gru
 
+# Your step functions: a loop over them is accepted here, and a mistake of theirs (which their
+# own tests charge) is not charged again.
+steps = (gru_step_forward, gru_step_backward)
+
 # The values (5 points). Shapes, and a gradient that enters at the last step only must reach
 # the first input (every call with a fresh cache).
 for reset_after, b_shape in ((False, (12,)), (True, (2, 12))):
@@ -654,45 +658,53 @@ for reset_after, b_shape in ((False, (12,)), (True, (2, 12))):
 # Against rnnkit when your gru_forward is right, else against numerical derivatives of your
 # own gru_forward; then every size 1, and T = 1, D = 1 with N > 1.
 for reset_after in (False, True):
-    check_gru_backward(gru_backward, gru_forward, reset_after)
-    check_gru_backward(gru_backward, gru_forward, reset_after, N=1, T=1, D=1, H=1, seed=2)
-    check_gru_backward(gru_backward, gru_forward, reset_after, N=3, T=1, D=1, H=2, seed=3)
+    check_gru_backward(gru_backward, gru_forward, reset_after, student_steps=steps)
+    check_gru_backward(gru_backward, gru_forward, reset_after, N=1, T=1, D=1, H=1, seed=2, student_steps=steps)
+    check_gru_backward(gru_backward, gru_forward, reset_after, N=3, T=1, D=1, H=2, seed=3, student_steps=steps)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(507)
 for _ra in (False, True):
     for _N, _T, _D, _H in ((1, 7, 4, 6), (3, 2, 1, 1), (1, 3, 2, 1)):
-        check_gru_backward(gru_backward, gru_forward, _ra, N=_N, T=_T, D=_D, H=_H, seed=_T + _H)
+        check_gru_backward(gru_backward, gru_forward, _ra, N=_N, T=_T, D=_D, H=_H, seed=_T + _H, student_steps=steps)
     _N, _T, _D, _H = (int(v) for v in _rng.integers(2, 8, size=4))
-    check_gru_backward(gru_backward, gru_forward, _ra, N=_N, T=_T, D=_D, H=_H, seed=4)
+    check_gru_backward(gru_backward, gru_forward, _ra, N=_N, T=_T, D=_D, H=_H, seed=4, student_steps=steps)
 ### END HIDDEN TESTS
 
 
 # %% nbgrader={"grade": true, "grade_id": "gru_backward_tests_2", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# Your step functions: a loop over them is accepted here, and a mistake of theirs (which their
+# own tests charge) is not charged again.
+steps = (gru_step_forward, gru_step_backward)
+
 # The dtype (1 point): from float32 inputs, float32 gradients.
 for reset_after in (False, True):
-    check_gru_backward(gru_backward, gru_forward, reset_after, part="dtype", seed=1)
-    check_gru_backward(gru_backward, gru_forward, reset_after, N=1, T=1, D=1, H=1, part="dtype", seed=2)
+    check_gru_backward(gru_backward, gru_forward, reset_after, part="dtype", seed=1, student_steps=steps)
+    check_gru_backward(gru_backward, gru_forward, reset_after, N=1, T=1, D=1, H=1, part="dtype", seed=2, student_steps=steps)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(517)
 for _ra in (False, True):
     for _N, _T, _D, _H in ((1, 7, 4, 6), (3, 1, 1, 2), tuple(int(v) for v in _rng.integers(2, 8, size=4))):
-        check_gru_backward(gru_backward, gru_forward, _ra, N=_N, T=_T, D=_D, H=_H, part="dtype", seed=_T + _H)
+        check_gru_backward(gru_backward, gru_forward, _ra, N=_N, T=_T, D=_D, H=_H, part="dtype", seed=_T + _H, student_steps=steps)
 ### END HIDDEN TESTS
 
 
 # %% nbgrader={"grade": true, "grade_id": "gru_backward_tests_3", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 from rnnkit.checks.gru import check_gru_backward_inputs
 
+# Your step functions: a loop over them is accepted here, and a mistake of theirs (which their
+# own tests charge) is not charged again.
+steps = (gru_step_forward, gru_step_backward)
+
 # Extreme inputs and your arguments (1 point): saturated gates without a warning, and dh left as
 # it was (it belongs to the caller; the cache is yours to take apart).
 for reset_after in (False, True):
-    check_gru_backward(gru_backward, gru_forward, reset_after, part="extreme", seed=10)
-    check_gru_backward_inputs(gru_backward, gru_forward, reset_after)
+    check_gru_backward(gru_backward, gru_forward, reset_after, part="extreme", seed=10, student_steps=steps)
+    check_gru_backward_inputs(gru_backward, gru_forward, reset_after, student_steps=steps)
 ### BEGIN HIDDEN TESTS
 for _ra in (False, True):
     for _N, _T, _D, _H, _seed in ((1, 1, 1, 1, 20), (3, 4, 1, 2, 30), (2, 6, 3, 4, 40)):
-        check_gru_backward(gru_backward, gru_forward, _ra, N=_N, T=_T, D=_D, H=_H, part="extreme", seed=_seed)
-    check_gru_backward_inputs(gru_backward, gru_forward, _ra, N=1, T=2, D=1, H=1, seed=50)
+        check_gru_backward(gru_backward, gru_forward, _ra, N=_N, T=_T, D=_D, H=_H, part="extreme", seed=_seed, student_steps=steps)
+    check_gru_backward_inputs(gru_backward, gru_forward, _ra, N=1, T=2, D=1, H=1, seed=50, student_steps=steps)
 ### END HIDDEN TESTS
 
 # %% [markdown]

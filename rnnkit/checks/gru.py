@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 
 import rnnkit
-from .lstm import (_finish, _forward_note, extreme_bias, forward_leaks_float64, _start_part, call, check_untouched, compare, compare_blocks, copied,
+from .lstm import (_finish, _forward_note, excused, extreme_bias, forward_leaks_float64, own_backward_loop, _start_part, call, check_untouched, compare, compare_blocks, copied,
                    directional_check, draw, gate_blocks, labelled, once, own_forward, part_defaults, passes,
                    same, unpack)
 from ..testing import assert_shape
@@ -188,6 +188,11 @@ def check_gru_forward(student, reset_after=False, N=3, T=4, D=4, H=5, dtype=None
     name = f"h (reset_after={reset_after})"
     base = once(lambda: passes(check_gru_forward, student, reset_after, N, T, D, H, np.float64, seed, 1.0,
                                student_step=student_step))
+    if part != "values" and excused(check_gru_step_forward, student_step,
+                                    "(your gru_step_forward fails its own test of this part, and gru_forward calls it: "
+                                    "the step's test charges it, so this part of gru_forward is not graded here)",
+                                    student_step, reset_after, part=part):
+        return
     if not _start_part(part, ((name, got),), dtype, "gru_forward", caught, base):
         return
     ref = rnnkit.gru_forward(x, h0, Wx, Wh, b, reset_after=reset_after)[0]
@@ -227,8 +232,13 @@ def check_gru_forward(student, reset_after=False, N=3, T=4, D=4, H=5, dtype=None
     _finish(part, "gru_forward", caught)
 
 
-def check_gru_forward_inputs(student, reset_after=False, N=2, T=3, D=3, H=4, seed=6):
-    """gru_forward must leave its arguments as they were."""
+def check_gru_forward_inputs(student, reset_after=False, N=2, T=3, D=3, H=4, seed=6, student_step=None):
+    """gru_forward must leave its arguments as they were (not charged when the student's
+    gru_step_forward, given, changes its own arguments: its test charges that)."""
+    if excused(check_gru_step_forward_inputs, student_step,
+               "(your gru_step_forward changes its arguments in place, and gru_forward calls it: the step's test "
+               "charges it, so gru_forward's arguments are not graded here)", student_step, reset_after):
+        return
     x, h0, Wx, Wh, b = random_gru(N, T, D, H, np.float64, seed, 1.0, reset_after)
     check_untouched(student, "gru_forward", (x, h0, Wx, Wh, b), ("x", "h0", "Wx", "Wh", "b"), GRU,
                     kwargs={"reset_after": reset_after})
@@ -294,8 +304,10 @@ def check_gru_step_backward(student, student_forward, reset_after=False, N=3, D=
     caught = []
     base = once(lambda: passes(check_gru_step_backward, student, student_forward, reset_after, N, D, H,
                                np.float64, seed, 1.0))
-    for dh_next, probe in ((one, f"with dh_next zero except at hidden unit {H - 1}"),
-                           (full, "with dh_next random")):
+    probes = [(one, f"with dh_next zero except at hidden unit {H - 1}"), (full, "with dh_next random")]
+    if not forward_right and part == "values":
+        probes = probes[-1:]  # against numerical derivatives, the most general probe is enough
+    for dh_next, probe in probes:
         cache = own_forward(student_forward, "gru_step_forward", args, GRU, reset_after=reset_after)[-1]
         got = unpack(call(student, "gru_step_backward", copied(dh_next), cache, forbid=GRU, caught=caught),
                      "gru_step_backward", STEP_GRADS)
@@ -360,8 +372,12 @@ def step_contributions(dh, x, h0, Wx, Wh, b, reset_after):
 
 
 def check_gru_backward(student, student_forward, reset_after=False, N=3, T=5, D=4, H=6,
-                       dtype=None, seed=0, scale=None, part="values"):
+                       dtype=None, seed=0, scale=None, part="values", student_steps=None):
     """Check student(dh, cache), the cache from student_forward on the same inputs.
+
+    With student_steps = (the student's gru_step_forward, gru_step_backward) given, a loop over
+    the step backward is accepted too, and the dtype and extreme parts are not charged when the
+    step backward fails its own.
 
     Probes: dh zero except at the last step, except at a middle step, then random. Against
     rnnkit when the student's forward agrees with it, else against numerical derivatives of
@@ -389,7 +405,15 @@ def check_gru_backward(student, student_forward, reset_after=False, N=3, T=5, D=
     shapes = [(N, T, D), (N, H), (D, 3 * H), (H, 3 * H), b.shape]
     caught = []
     base = once(lambda: passes(check_gru_backward, student, student_forward, reset_after, N, T, D, H,
-                               np.float64, seed, 1.0))
+                               np.float64, seed, 1.0, student_steps=student_steps))
+    step_forward, step_backward = student_steps or (None, None)
+    if part != "values" and excused(check_gru_step_backward, step_backward,
+                                    "(your gru_step_backward fails its own test of this part, and gru_backward calls "
+                                    "it: the step's test charges it, so this part of gru_backward is not graded here)",
+                                    step_backward, step_forward, reset_after, part=part):
+        return
+    if not forward_right and part == "values":
+        probes = probes[-1:]  # against numerical derivatives, the most general probe is enough
     for dh, t_only, probe in probes:
         cache = own_forward(student_forward, "gru_forward", args, GRU, reset_after=reset_after)[-1]
         got = unpack(call(student, "gru_backward", copied(dh), cache, forbid=GRU, caught=caught),
@@ -399,6 +423,12 @@ def check_gru_backward(student, student_forward, reset_after=False, N=3, T=5, D=
             return
         if not _start_part(part, tuple(zip(STEP_GRADS, got)), dtype, "gru_backward", caught, base):
             return
+        if step_backward is not None:
+            loop = own_backward_loop(step_backward, own_forward(student_forward, "gru_forward", args, GRU,
+                                                                reset_after=reset_after)[-1],
+                                     dh, "gru_step_backward", GRU, carries_c=False)
+            if loop is not None and all(same(g, l, dtype) for g, l in zip(got, loop)):
+                continue  # the loop over the student's own step backward: right for this part
         if not forward_right:
             if part != "values":
                 continue
@@ -461,8 +491,16 @@ def check_gru_backward(student, student_forward, reset_after=False, N=3, T=5, D=
     _finish(part, "gru_backward", caught)
 
 
-def check_gru_backward_inputs(student, student_forward, reset_after=False, N=2, T=3, D=3, H=4, seed=8):
-    """gru_backward must leave dh as it was (it may take its cache apart)."""
+def check_gru_backward_inputs(student, student_forward, reset_after=False, N=2, T=3, D=3, H=4, seed=8,
+                              student_steps=None):
+    """gru_backward must leave dh as it was (it may take its cache apart); not charged when the
+    student's gru_step_backward (student_steps = (step forward, step backward)) changes its own."""
+    if student_steps is not None and excused(
+            check_gru_step_backward_inputs, student_steps[1],
+            "(your gru_step_backward changes its arguments in place, and gru_backward calls it: the step's test "
+            "charges it, so gru_backward's arguments are not graded here)", student_steps[1], student_steps[0],
+            reset_after):
+        return
     x, h0, Wx, Wh, b = random_gru(N, T, D, H, np.float64, seed, 1.0, reset_after)
     cache = own_forward(student_forward, "gru_forward", (x, h0, Wx, Wh, b), GRU, reset_after=reset_after)[-1]
     dh = draw(np.random.default_rng(seed), (N, T, H), 1.0, np.float64)

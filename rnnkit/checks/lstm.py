@@ -493,7 +493,12 @@ def check_lstm_forward(student, N=3, T=4, D=4, H=5, dtype=None, seed=0, scale=No
     got = call(student, "lstm_forward", *copied((x, h0, Wx, Wh, b)), c0=copied(c0), forbid=LSTM, caught=caught)
     got = unpack(got, "lstm_forward", ("h", "cache"))[0]
     base = once(lambda: passes(check_lstm_forward, student, N, T, D, H, np.float64, seed, 1.0, with_c0,
-                          student_step=student_step))
+                               student_step=student_step))
+    if part != "values" and excused(check_lstm_step_forward, student_step,
+                                    "(your lstm_step_forward fails its own test of this part, and lstm_forward calls "
+                                    "it: the step's test charges it, so this part of lstm_forward is not graded here)",
+                                    student_step, part=part):
+        return
     if not _start_part(part, (("h", got),), dtype, "lstm_forward", caught, base):
         return
     h_ref = rnnkit.lstm_forward(x, h0, Wx, Wh, b, c0=c0)[0]
@@ -545,8 +550,13 @@ def check_lstm_forward(student, N=3, T=4, D=4, H=5, dtype=None, seed=0, scale=No
     _finish(part, "lstm_forward", caught)
 
 
-def check_lstm_forward_inputs(student, N=2, T=3, D=3, H=4, seed=6):
-    """lstm_forward must leave its arguments (c0 included) as they were."""
+def check_lstm_forward_inputs(student, N=2, T=3, D=3, H=4, seed=6, student_step=None):
+    """lstm_forward must leave its arguments (c0 included) as they were (not charged when the
+    student's lstm_step_forward, given, changes its own arguments: its test charges that)."""
+    if excused(check_lstm_step_forward_inputs, student_step,
+               "(your lstm_step_forward changes its arguments in place, and lstm_forward calls it: the step's "
+               "test charges it, so lstm_forward's arguments are not graded here)", student_step):
+        return
     x, h0, c0, Wx, Wh, b = random_lstm(N, T, D, H, np.float64, seed)
     check_untouched(student, "lstm_forward", (x, h0, Wx, Wh, b), SEQ_INPUTS, LSTM, kwargs={"c0": c0})
 
@@ -634,6 +644,8 @@ def check_lstm_step_backward(student, student_forward, N=3, D=4, H=5, dtype=None
     shapes = [(N, D), (N, H), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,)]
     caught = []
     base = once(lambda: passes(check_lstm_step_backward, student, student_forward, N, D, H, np.float64, seed, 1.0))
+    if not forward_right and part == "values":
+        probes = probes[-1:]  # against numerical derivatives, the most general probe is enough
     for dh_next, dc_next, probe in probes:
         cache = own_forward(student_forward, "lstm_step_forward", args, LSTM)[-1]
         got = unpack(call(student, "lstm_step_backward", copied(dh_next), copied(dc_next), cache, forbid=LSTM,
@@ -749,9 +761,47 @@ def backward_variant(dh, x, h0, Wx, Wh, b, carry_h=True, carry_c=True, use_dh="a
     return dx, dh_carry, dWx, dWh, db, per_step
 
 
+def own_backward_loop(step_backward, cache, dh, name, forbid, carries_c):
+    """The gradients of a loop over the student's own step backward, carrying dh (and dc) from
+    step t+1 to step t and summing the weight gradients, when the sequence cache is a list of T
+    step caches that the step backward takes; else None."""
+    N, T, H = dh.shape
+    if not isinstance(cache, (list, tuple)) or len(cache) != T:
+        return None
+    try:
+        dh_c = np.zeros_like(dh[:, 0])
+        dc_c = np.zeros_like(dh[:, 0])
+        dx, sums = [None] * T, None
+        for t in range(T - 1, -1, -1):
+            args = (dh[:, t] + dh_c, dc_c) if carries_c else (dh[:, t] + dh_c,)
+            out = call(step_backward, name, *copied(args), copied(cache[t]), forbid=forbid, caught=[])
+            if carries_c:
+                dx[t], dh_c, dc_c, rest = out[0], out[1], out[2], out[3:]
+            else:
+                dx[t], dh_c, rest = out[0], out[1], out[2:]
+            sums = list(rest) if sums is None else [a + g for a, g in zip(sums, rest)]
+        return (np.stack([np.asarray(v) for v in dx], axis=1), np.asarray(dh_c), *sums)
+    except Exception:  # noqa: BLE001 (a cache this loop cannot use: no alternative to offer)
+        return None
+
+
+def excused(check, step_fn, note, *args, **kwargs):
+    """True (and ``note`` printed) when the student's step function, given, fails its own
+    ``check`` (a part of a step exercise): the sequence function that calls it is then not
+    charged for that part, since the step's own test charges it."""
+    if step_fn is None or passes(check, *args, **kwargs):
+        return False
+    print(note)
+    return True
+
+
 def check_lstm_backward(student, student_forward, N=3, T=5, D=4, H=6, dtype=None, seed=0, scale=None,
-                        part="values"):
+                        part="values", student_steps=None):
     """Check student(dh, cache), the cache from student_forward on the same inputs (c0 None).
+
+    With student_steps = (the student's lstm_step_forward, lstm_step_backward) given, a loop over
+    the step backward is accepted too, and the dtype and extreme parts are not charged when the
+    step backward fails its own: a mistake in the step costs the step's points, not these.
 
     Probes: dh zero except at the last time step (the gradient must reach every earlier
     step), dh zero except at one middle step, then dh random everywhere. Against rnnkit
@@ -780,7 +830,16 @@ def check_lstm_backward(student, student_forward, N=3, T=5, D=4, H=6, dtype=None
     probes.append((full, None, "with dh random at every time step"))
     shapes = [(N, T, D), (N, H), (D, 4 * H), (H, 4 * H), (4 * H,)]
     caught = []
-    base = once(lambda: passes(check_lstm_backward, student, student_forward, N, T, D, H, np.float64, seed, 1.0))
+    base = once(lambda: passes(check_lstm_backward, student, student_forward, N, T, D, H, np.float64, seed, 1.0,
+                               student_steps=student_steps))
+    step_forward, student_step_backward = student_steps or (None, None)
+    step_note = (f"(your lstm_step_backward fails its own test of this part, and lstm_backward calls it: "
+                 f"the step's test charges it, so this part of lstm_backward is not graded here)")
+    if part != "values" and excused(check_lstm_step_backward, student_step_backward, step_note,
+                                    student_step_backward, step_forward, part=part):
+        return
+    if not forward_right and part == "values":
+        probes = probes[-1:]  # against numerical derivatives, the most general probe is enough
     for dh, t_only, probe in probes:
         cache = own_forward(student_forward, "lstm_forward", args, LSTM)[-1]
         got = unpack(call(student, "lstm_backward", copied(dh), cache, forbid=LSTM, caught=caught),
@@ -791,6 +850,11 @@ def check_lstm_backward(student, student_forward, N=3, T=5, D=4, H=6, dtype=None
             return
         if not _start_part(part, tuple(zip(SEQ_GRADS, got)), dtype, "lstm_backward", caught, base):
             return
+        if student_step_backward is not None:
+            loop = own_backward_loop(student_step_backward, own_forward(student_forward, "lstm_forward", args, LSTM)[-1],
+                                     dh, "lstm_step_backward", LSTM, carries_c=True)
+            if loop is not None and all(same(g, l, dtype) for g, l in zip(got, loop)):
+                continue  # the loop over the student's own step backward: right for this part
         if not forward_right:
             if part != "values":
                 continue
@@ -864,8 +928,14 @@ def check_lstm_backward(student, student_forward, N=3, T=5, D=4, H=6, dtype=None
     _finish(part, "lstm_backward", caught)
 
 
-def check_lstm_backward_inputs(student, student_forward, N=2, T=3, D=3, H=4, seed=8):
-    """lstm_backward must leave dh as it was (it may take its cache apart)."""
+def check_lstm_backward_inputs(student, student_forward, N=2, T=3, D=3, H=4, seed=8, student_steps=None):
+    """lstm_backward must leave dh as it was (it may take its cache apart); not charged when the
+    student's lstm_step_backward (student_steps = (step forward, step backward)) changes its own."""
+    if student_steps is not None and excused(
+            check_lstm_step_backward_inputs, student_steps[1],
+            "(your lstm_step_backward changes its arguments in place, and lstm_backward calls it: the step's "
+            "test charges it, so lstm_backward's arguments are not graded here)", student_steps[1], student_steps[0]):
+        return
     x, h0, _, Wx, Wh, b = random_lstm(N, T, D, H, np.float64, seed)
     cache = own_forward(student_forward, "lstm_forward", (x, h0, Wx, Wh, b), LSTM)[-1]
     dh = draw(np.random.default_rng(seed), (N, T, H), 1.0, np.float64)
