@@ -49,8 +49,10 @@ import rnnkit.init
 from rnnkit import sigmoid  # the stable sigmoid you wrote in notebook 01
 from rnnkit.testing import assert_close, assert_shape, forbid_reference
 
-# Autograding runs the heavy cells at a smaller size.
-QUICK = bool(os.environ.get("NBGRADER_EXECUTION"))
+# Autograding runs the heavy cells at a smaller size; while the notebook is graded, rnnkit's own
+# LSTM is not available (rnnkit.sealed_for() names the assignment), and the demonstrations that
+# would need it use your functions or are left out.
+QUICK = bool(os.environ.get("NBGRADER_EXECUTION")) or rnnkit.sealed_for() is not None
 np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]

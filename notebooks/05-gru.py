@@ -41,7 +41,10 @@ import rnnkit.init
 from rnnkit import sigmoid  # the stable sigmoid of notebook 01
 from rnnkit.testing import assert_close, assert_shape, forbid_reference
 
-QUICK = bool(os.environ.get("NBGRADER_EXECUTION"))  # autograding runs heavy cells smaller
+# Autograding runs heavy cells smaller; while the notebook is graded, rnnkit's own GRU is not
+# available (rnnkit.sealed_for() names the assignment), and the demonstrations that need it
+# use your functions or are left out.
+QUICK = bool(os.environ.get("NBGRADER_EXECUTION")) or rnnkit.sealed_for() is not None
 np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]

@@ -57,7 +57,10 @@ from rnnkit.checks import variants as checks
 from rnnkit.optim import Adam
 from rnnkit.variants.compare import flatten
 
-QUICK = bool(os.environ.get("NBGRADER_EXECUTION"))  # autograding: shorter experiments
+# Autograding: shorter experiments; while the notebook is graded, rnnkit's bidirectional, stacked
+# and attention layers are not available (rnnkit.sealed_for() names the assignment), and the
+# demonstrations that need them are left out.
+QUICK = bool(os.environ.get("NBGRADER_EXECUTION")) or rnnkit.sealed_for() is not None
 np.set_printoptions(precision=4, suppress=True)
 
 
