@@ -50,6 +50,7 @@ MAX_ATTEMPTS = 3
 # Students in one batch at most: a longer queue waits for the next batch, so that the first
 # to submit in a burst get their feedback before the whole burst is graded.
 MAX_BATCH = 10
+SETTLE_SECONDS = 2.0
 # `python -m autograder feedback` once per student, in one process: argv is config, assignment, students.
 FEEDBACK_EACH = """import sys
 from autograder.cli import main
@@ -168,7 +169,11 @@ class Service:
             self.note_graded()
             while not self.stopping:
                 worked = self.requests()
-                for assignment, entries in self.pending().items():
+                pending = self.pending()
+                if pending:
+                    time.sleep(SETTLE_SECONDS)  # submissions a moment apart go in one batch
+                    pending = self.pending()
+                for assignment, entries in pending.items():
                     if self.stopping:
                         break
                     self.batch(assignment, entries)

@@ -383,3 +383,44 @@ def check_feedback(hub, submitted, feedback):
             path = feedback_path(hub, student)
             if path is not None and path.exists():
                 feedback[student] = time.time()
+
+
+def test_grading_on_submit_turned_off_then_a_regrade(hub):
+    """With grading on submit off, a submission waits; `hubctl.py regrade` grades it and
+    releases its feedback; turned on again, the waiting submission is settled, not regraded."""
+    from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
+
+    import nbgrader.utils  # noqa: F401  (used in the children, imported before the fork)
+
+    student = hub.students[2]
+    if not (hub.exchange / "outbound" / ASSIGNMENT).is_dir():
+        hub.release_as_instructor(ASSIGNMENT)
+    if not (Path(os.path.expanduser(f"~{student}")) / ASSIGNMENT).is_dir():
+        assert as_user(student, exchange_step(hub, ExchangeFetchAssignment)) == 0
+    hub.hubctl("autograde", "off", ASSIGNMENT)
+    assert as_user(student, exchange_step(hub, ExchangeSubmit)) == 0
+    path = feedback_path(hub, student)
+    entries = [p.name for p in (hub.exchange / "inbound").iterdir() if p.name.startswith(f"{student}+")]
+    entry = max(entries)
+    time.sleep(6)  # the service looks every second
+    assert not path.exists(), "graded on submit although turned off"
+    assert not any(e["event"] == "batch" and student in e["students"] and e["at"] > time.time() - 6
+                   for e in hub.events())
+
+    result = hub.hubctl("regrade", ASSIGNMENT, "--student", student, "--timeout", "400")
+    assert "1 of 1 submissions regraded" in result.stdout, result.stdout
+    assert path.exists(), "the regrade released no feedback for the new submission"
+    regraded = [e for e in hub.events() if e["event"] == "regraded"]
+    assert regraded and regraded[-1]["released"] == [student]
+
+    hub.hubctl("autograde", "on", ASSIGNMENT)
+    deadline = time.monotonic() + 400
+    while time.monotonic() < deadline:
+        done = [e for e in hub.events() if e.get("entry") == entry and e["event"] in ("released", "failed")]
+        if done:
+            break
+        time.sleep(1)
+    assert [e["event"] for e in done] == ["released"], (done, hub.log_tail())
+    graded = [e for e in hub.events() if e["event"] == "graded" and e["student"] == student
+              and e["timestamp"] == entry.split("+")[2]]
+    assert len(graded) == 1, f"the submission was graded {len(graded)} times: {graded}"
