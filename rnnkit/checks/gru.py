@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 
 import rnnkit
-from .lstm import (_finish, _forward_note, excused, extreme_bias, forward_leaks_float64, own_backward_loop, _start_part, call, check_untouched, compare, compare_blocks, copied,
+from .lstm import (_finish, _forward_note, values_charge, excused, extreme_bias, forward_leaks_float64, own_backward_loop, _start_part, call, check_untouched, compare, compare_blocks, copied,
                    directional_check, draw, gate_blocks, labelled, once, own_forward, part_defaults, passes,
                    same, unpack)
 from ..testing import assert_shape
@@ -127,11 +127,16 @@ def check_gru_step_forward(student, reset_after=False, N=3, D=4, H=5, dtype=None
     x, h_prev, Wx, Wh, b = random_gru(N, 1, D, H, dtype, seed, scale, reset_after)
     args = (x[:, 0], h_prev, Wx, Wh, b)
     caught = []
-    got = unpack(call(student, "gru_step_forward", *copied(args), reset_after=reset_after, forbid=GRU,
-                      caught=caught), "gru_step_forward", ("h_next", "cache"))[0]
     name = f"h_next (reset_after={reset_after})"
-    assert_shape(got, (N, H), labelled(name, dtype))
     base = once(lambda: passes(check_gru_step_forward, student, reset_after, N, D, H, np.float64, seed, 1.0))
+    got = None
+    with values_charge(part, base):
+        got = unpack(call(student, "gru_step_forward", *copied(args), reset_after=reset_after, forbid=GRU,
+                          caught=caught), "gru_step_forward", ("h_next", "cache"))[0]
+        if part == "values":
+            assert_shape(got, (N, H), name)
+    if got is None:
+        return
     if not _start_part(part, ((name, got),), dtype, "gru_step_forward", caught, base):
         return
     ref = rnnkit.gru_step_forward(*args, reset_after=reset_after)[0]
@@ -176,18 +181,22 @@ def check_gru_forward(student, reset_after=False, N=3, T=4, D=4, H=5, dtype=None
     dtype, scale = part_defaults(part, dtype, scale)
     x, h0, Wx, Wh, b = random_gru(N, T, D, H, dtype, seed, scale, reset_after)
     caught = []
-    try:
-        got = call(student, "gru_forward", *copied((x, h0, Wx, Wh, b)), reset_after=reset_after, forbid=GRU,
-                   caught=caught)
-    except AssertionError as exc:
-        if reset_after and " raised " in str(exc):
-            raise AssertionError(f"{exc}. With reset_after=True, b has shape (2, 3H): does gru_forward pass "
-                                 "reset_after on to gru_step_forward?") from exc
-        raise
-    got = unpack(got, "gru_forward", ("h", "cache"))[0]
     name = f"h (reset_after={reset_after})"
     base = once(lambda: passes(check_gru_forward, student, reset_after, N, T, D, H, np.float64, seed, 1.0,
                                student_step=student_step))
+    got = None
+    with values_charge(part, base):
+        try:
+            got = call(student, "gru_forward", *copied((x, h0, Wx, Wh, b)), reset_after=reset_after, forbid=GRU,
+                       caught=caught)
+        except AssertionError as exc:
+            if reset_after and " raised " in str(exc):
+                raise AssertionError(f"{exc}. With reset_after=True, b has shape (2, 3H): does gru_forward pass "
+                                     "reset_after on to gru_step_forward?") from exc
+            raise
+        got = unpack(got, "gru_forward", ("h", "cache"))[0]
+    if got is None:
+        return
     if part != "values" and excused(check_gru_step_forward, student_step,
                                     "(your gru_step_forward fails its own test of this part, and gru_forward calls it: "
                                     "the step's test charges it, so this part of gru_forward is not graded here)",
@@ -309,9 +318,14 @@ def check_gru_step_backward(student, student_forward, reset_after=False, N=3, D=
         probes = probes[-1:]  # against numerical derivatives, the most general probe is enough
     for dh_next, probe in probes:
         cache = own_forward(student_forward, "gru_step_forward", args, GRU, reset_after=reset_after)[-1]
-        got = unpack(call(student, "gru_step_backward", copied(dh_next), cache, forbid=GRU, caught=caught),
-                     "gru_step_backward", STEP_GRADS)
-        _grad_shapes(got, shapes, dtype, reset_after)
+        got = None
+        with values_charge(part, base):
+            got = unpack(call(student, "gru_step_backward", copied(dh_next), cache, forbid=GRU, caught=caught),
+                         "gru_step_backward", STEP_GRADS)
+            if part == "values":
+                _grad_shapes(got, shapes, dtype, reset_after)
+        if got is None:
+            return
         if part == "dtype" and forward_leaks_float64(out, dtype, "gru_step_forward", "gru_step_backward"):
             return
         if not _start_part(part, tuple(zip(STEP_GRADS, got)), dtype, "gru_step_backward", caught, base):
@@ -416,9 +430,20 @@ def check_gru_backward(student, student_forward, reset_after=False, N=3, T=5, D=
         probes = probes[-1:]  # against numerical derivatives, the most general probe is enough
     for dh, t_only, probe in probes:
         cache = own_forward(student_forward, "gru_forward", args, GRU, reset_after=reset_after)[-1]
-        got = unpack(call(student, "gru_backward", copied(dh), cache, forbid=GRU, caught=caught),
-                     "gru_backward", STEP_GRADS)
-        _grad_shapes(got, shapes, dtype, reset_after)
+        got = None
+        with values_charge(part, base):
+            got = unpack(call(student, "gru_backward", copied(dh), cache, forbid=GRU, caught=caught),
+                         "gru_backward", STEP_GRADS)
+        if got is None:
+            return
+        if part == "values" and step_backward is not None:
+            loop = own_backward_loop(step_backward, own_forward(student_forward, "gru_forward", args, GRU,
+                                                                reset_after=reset_after)[-1],
+                                     dh, "gru_step_backward", GRU, carries_c=False)
+            if loop is not None and all(same(g, l, dtype) for g, l in zip(got, loop)):
+                continue  # the loop over the student's own step backward: right for this part
+        if part == "values":
+            _grad_shapes(got, shapes, dtype, reset_after)
         if part == "dtype" and forward_leaks_float64(out, dtype, "gru_forward", "gru_backward"):
             return
         if not _start_part(part, tuple(zip(STEP_GRADS, got)), dtype, "gru_backward", caught, base):
