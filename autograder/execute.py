@@ -22,8 +22,10 @@ import ast
 import copy
 import os
 import secrets
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -41,8 +43,7 @@ from .verdicts import SourceCells, TrustedCells, error_output
 
 HERE = Path(__file__).parent
 GUARD_SOURCE = (HERE / "kernel_guard.py").read_text(encoding="utf-8")
-SERVER_SOURCE = "{}\n_install({!r})\ndel _install\n".format(
-    (HERE / "kernel_server.py").read_text(encoding="utf-8"), (HERE / "wire.py").read_text(encoding="utf-8"))
+SERVER_SOURCE = (HERE / "kernel_server.py").read_text(encoding="utf-8")
 GUARD = "__import__('sys').modules['_autograder_guard']"
 
 
@@ -72,6 +73,7 @@ class GuardedExecute(Execute):
         self.machinery = None
         self.source = source
         self.trusted = None
+        self.calls = None
         self._output_bytes = 0
         self._guarded = False
         self._last_found = []
@@ -173,16 +175,8 @@ class GuardedExecute(Execute):
         try:
             if not self._guarded:
                 self._guarded = True
-                for what, code in (("server", SERVER_SOURCE), ("guard", GUARD_SOURCE)):
-                    if not self._guard_sync(code, None):
-                        self.abort = self.machinery = (
-                            f"the grader's {what} could not be installed in the kernel ({self._silence})"
-                            + _missing_module_hint(self._silence))
-                        return self._skip(cell, index), resources
-                if self.source is not None:
-                    sealed = seal.sealed_functions(self.sandbox["assignment"]) if self.sandbox.get(
-                        "sealed") else frozenset()
-                    self.trusted = TrustedCells(self.source, KernelCalls(self, self.sandbox["scratch"], sealed))
+                if not self._install():
+                    return self._skip(cell, index), resources
             if kind == "test" and not self.guard("before_grade", index):
                 return self._skip(cell, index), resources
             if kind == "locked" and not self.guard("before_locked", index):
@@ -224,6 +218,28 @@ class GuardedExecute(Execute):
             return self._skip(cell, index), resources
         return cell, resources
 
+    def _install(self):
+        """The server (when the grade cells run here) and the guard, in the kernel; False if either fails."""
+        installs = [("guard", GUARD_SOURCE)]
+        if self.source is not None:
+            sealed = seal.sealed_functions(self.sandbox["assignment"]) if self.sandbox.get("sealed") else frozenset()
+            self.calls = KernelCalls(self, self.sandbox["rpc"], sealed)
+            installs.insert(0, ("server", self.calls.install_code(SERVER_SOURCE)))
+        for what, code in installs:
+            failed = not self._guard_sync(code, None)
+            if not failed and what == "server":
+                try:
+                    self.calls.accept()
+                except OSError as exc:
+                    failed, self._silence = True, f"it did not connect to the grader: {exc}"
+            if failed:
+                self.abort = self.machinery = (f"the grader's {what} could not be installed in the kernel "
+                                               f"({self._silence})" + _missing_module_hint(self._silence))
+                return False
+        if self.source is not None:
+            self.trusted = TrustedCells(self.source, self.calls)
+        return True
+
     def _skip(self, cell, index):
         if cell_kind(cell) == "test" or (utils.is_grade(cell) and cell.cell_type == "code"):
             cell.outputs = [o for o in cell.get("outputs", []) if o.get("output_type") != "execute_result"]
@@ -238,6 +254,17 @@ def _missing_module_hint(error):
     return ("; the kernel runs the Python environment of the grader (" + sys.prefix + ") with only its "
             "installation, rnnkit's package and the course data mounted: install the missing package there, "
             "and rnnkit from this course (pip install -e <course root>)")
+
+
+def _calls_folder(scratch):
+    """A new folder of the grader's, beside the run's scratch folders, for the socket of the calls."""
+    base = scratch.parent.parent / "calls"
+    base.mkdir(mode=0o700, exist_ok=True)
+    if len(str(base)) > 60:
+        base = Path(tempfile.gettempdir())
+    folder = Path(tempfile.mkdtemp(prefix="calls-", dir=base))
+    os.chmod(folder, 0o755)
+    return folder
 
 
 def execute(sanitized_path, executed_path, sandbox, limits, config, source_path=None):
@@ -257,6 +284,10 @@ def execute(sanitized_path, executed_path, sandbox, limits, config, source_path=
     # a loaded machine may deliver a cell's last output late; lateness is not an error
     config.Execute.iopub_timeout = 30
     source = SourceCells(nbformat.read(str(source_path), as_version=4)) if source_path else None
+    if source is not None:
+        # the grader's own folder, read-only in the sandbox: the socket of the calls (remote.py),
+        # on a short path (a Unix socket's path has at most 107 bytes)
+        sandbox = dict(sandbox, rpc=_calls_folder(Path(sandbox["scratch"])))
     executor = GuardedExecute(sandbox, limits, source=source, config=config)
     timer = threading.Timer(limits.notebook_timeout, executor.kill_kernel,
                             args=(f"the notebook ran longer than {limits.notebook_timeout} s",))
@@ -275,6 +306,10 @@ def execute(sanitized_path, executed_path, sandbox, limits, config, source_path=
                 executor._skip(cell, index)
     finally:
         timer.cancel()
+        if executor.calls is not None:
+            executor.calls.close()
+        if sandbox.get("rpc") is not None:
+            shutil.rmtree(sandbox["rpc"], ignore_errors=True)
         km = getattr(executor, "km", None)
         if km is not None:
             process = getattr(getattr(km, "provisioner", None), "process", None)

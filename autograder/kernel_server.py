@@ -5,25 +5,31 @@ the first cell (before the guard, which then watches it), and registers the modu
 ``_autograder_wire`` (wire.py) and ``_autograder_server``.
 
 While a grade cell is graded, the grader runs the cell's code itself, outside the
-sandbox (verdicts.py). Each time that code calls one of the student's functions, the
-grader asks this module, through an execute request, to make the call: the request
-holds the function's name and the arguments as data; the function runs in the
-notebook's namespace under NumPy's default error handling with every warning recorded,
-and the answer (the result, the arguments as the call left them, the warnings, the
-exception if any) is written as a packet into the scratch folder, where the grader
-reads it. A grader callable among the arguments is called back through the kernel's
-input request, the one channel on which a kernel may ask its client something.
+sandbox (verdicts.py). Each time that code calls one of the student's functions, it
+sends the call over a Unix socket that the grader listens on (its folder is mounted
+read-only into the sandbox); a thread of this module, connected once when it is
+installed, receives it, calls the function of that name in the notebook's namespace
+(under NumPy's default error handling, with every warning recorded and what it prints
+dropped) and sends back the result, the arguments as the call left them, the warnings
+and the exception, if any. A grader callable among the arguments is called back over
+the same socket, and it may in turn call the student's functions: the protocol is
+strictly nested, one frame after the other. The calls run in that thread while the
+kernel's main thread is idle between cells; ``interrupt()`` stops a call that has run
+out of time.
 
 Nothing here decides a grade: a kernel that answers wrongly only loses its own points.
 """
 
 
-def _install(wire_source):
-    import base64
+def _install(wire_source, socket_path):
     import builtins
+    import contextlib
+    import ctypes
     import importlib
-    import os
+    import socket
+    import struct
     import sys
+    import threading
     import types
     import warnings
 
@@ -33,7 +39,24 @@ def _install(wire_source):
     exec(compile(wire_source, "autograder/wire.py", "exec"), vars(wire))
     sys.modules["_autograder_wire"] = wire
     shell = get_ipython()  # noqa: F821 (the kernel's shell)
-    state = {"token": None, "scratch": None, "callbacks": 0, "nested": 0}
+    channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    channel.connect(socket_path)
+
+    def send(packet):
+        channel.sendall(struct.pack("<Q", len(packet)) + packet)
+
+    def receive():
+        def exactly(n):
+            chunks = []
+            while n:
+                chunk = channel.recv(min(n, 1 << 20))
+                if not chunk:
+                    raise EOFError("the grader closed the connection")
+                chunks.append(chunk)
+                n -= len(chunk)
+            return b"".join(chunks)
+        (size,) = struct.unpack("<Q", exactly(8))
+        return wire.decode(exactly(size), side)
 
     def exception(error):
         name, message = (list(error) + ["", ""])[:2]
@@ -44,23 +67,15 @@ def _install(wire_source):
 
     def make_callback(key, name):
         def callback(*args, **kwargs):
-            state["callbacks"] += 1
-            number = state["callbacks"]
-            path = os.path.join(state["scratch"], f"rpc-{state['token']}-cb{number}.out")
-            with open(path, "wb") as f:
-                f.write(wire.encode({"args": list(args), "kwargs": kwargs}, side, extra={"callback": key}))
-            answer = builtins.input(f"autograder-callback {state['token']} {number}")
-            while answer.startswith("call:"):
-                # the grader's callable calls a student function: make the call, then wait again
-                state["nested"] += 1
-                nested = state["nested"]
-                perform(base64.b64decode(answer[5:]),
-                        os.path.join(state["scratch"], f"rpc-{state['token']}-r{nested}.out"))
-                answer = builtins.input(f"autograder-result {state['token']} {nested}")
-            value, extra = wire.decode(base64.b64decode(answer), side)
-            if extra.get("error"):
-                raise exception(extra["error"])
-            return value
+            send(wire.encode({"args": list(args), "kwargs": kwargs}, side, extra={"kind": "callback", "callback": key}))
+            while True:
+                value, extra = receive()
+                if extra.get("kind") == "call":   # the grader's callable calls a student function
+                    send(perform(value, extra))
+                    continue
+                if extra.get("error"):
+                    raise exception(extra["error"])
+                return value
         callback.__name__ = callback.__qualname__ = name
         return callback
 
@@ -110,38 +125,31 @@ def _install(wire_source):
                 space[key] = value
         return counts, undo
 
-    def answer(path, value, extra):
-        try:
-            packet = wire.encode(value, side, extra=extra)
-        except BaseException as exc:
-            packet = wire.encode(None, side, extra={
-                "status": "error", "warnings": extra.get("warnings", []),
-                "error": ["TypeError", f"the result could not be sent to the grader ({type(exc).__name__}: {exc})"]})
-        with open(path, "wb") as f:
-            f.write(packet)
+    class Sink:
+        """What the student's function prints during a call: dropped (the grader reports results)."""
 
-    def call(token, scratch, request, forget=False):
-        state.update(token=token, scratch=scratch, callbacks=0, nested=0)
-        if forget:
-            side.forget()
-        perform(base64.b64decode(request), os.path.join(scratch, f"rpc-{token}.out"))
+        def write(self, text):
+            return len(text)
 
-    def perform(request, path):
-        """Make the call a request describes; write the answer to ``path``."""
+        def flush(self):
+            pass
+
+    def perform(value, extra):
+        """Make the call that ``value`` describes; the packet of the answer."""
         try:
-            value, extra = wire.decode(request, side)
             fn, args, kwargs = value["fn"], value["args"], value["kwargs"]
         except BaseException as exc:
-            return answer(path, None, {"status": "error", "error": [type(exc).__name__, str(exc)[:2000]]})
+            return wire.encode(None, side, extra={"kind": "result", "seq": extra.get("seq"), "status": "error",
+                                                  "error": [type(exc).__name__, str(exc)[:2000]]})
         counts, undo = spying(extra.get("spy", []), fn)
-        status, error = "ok", None
-        result = None
-        with warnings.catch_warnings(record=True) as caught:
+        status, error, result = "ok", None, None
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(Sink()), \
+                contextlib.redirect_stderr(Sink()):
             warnings.simplefilter("always")
             with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"):
                 try:
                     result = fn(*args, **kwargs)
-                except BaseException as exc:  # an interrupt on timeout, sys.exit: the call failed
+                except BaseException as exc:  # the grader's interrupt on timeout, sys.exit: the call failed
                     status = "error"
                     try:
                         error = [type(exc).__name__, str(exc)[:2000]]
@@ -155,9 +163,36 @@ def _install(wire_source):
                 seen.append([w.category.__name__, str(w.message)[:500]])
             except BaseException:
                 seen.append(["Warning", ""])
-        answer(path, {"result": result, "args": args, "kwargs": kwargs},
-               {"status": status, "error": error, "warnings": seen, "spied": counts})
+        extra = {"kind": "result", "seq": extra.get("seq"), "status": status, "error": error, "warnings": seen,
+                 "spied": counts}
+        try:
+            return wire.encode({"result": result, "args": args, "kwargs": kwargs}, side, extra=extra)
+        except BaseException as exc:
+            return wire.encode(None, side, extra={
+                "kind": "result", "seq": extra.get("seq"), "status": "error", "warnings": seen,
+                "error": ["TypeError", f"the result could not be sent to the grader ({type(exc).__name__}: {exc})"]})
+
+    def serve():
+        while True:
+            try:
+                value, extra = receive()
+            except (EOFError, OSError):
+                return
+            except BaseException as exc:  # a malformed request, or an interrupt that came late
+                send(wire.encode(None, side, extra={"kind": "result", "status": "error",
+                                                    "error": [type(exc).__name__, str(exc)[:2000]]}))
+                continue
+            if extra.get("forget"):
+                side.forget()
+            send(perform(value, extra))
+
+    thread = threading.Thread(target=serve, name="autograder-calls", daemon=True)
+    thread.start()
+
+    def interrupt():
+        """Stop the call running in the server's thread (its time is up)."""
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread.ident), ctypes.py_object(KeyboardInterrupt))
 
     module = types.ModuleType("_autograder_server")
-    module.call = call
+    module.interrupt = interrupt
     sys.modules["_autograder_server"] = module

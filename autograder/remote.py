@@ -2,24 +2,29 @@
 
 verdicts.py runs a grade cell's code in the grading worker, outside the sandbox; each
 name of a student function in that code is bound to a ``StudentFunction``, whose call
-sends the arguments as data (wire.py) to the kernel's server (kernel_server.py), waits
-for its answer within the cell's time, and returns the result as data, having copied
-back what the call changed in its arguments and re-issued its warnings here, so that the
-checks see what they would see in one process. The answer is read from one regular file
-of the scratch folder, opened without following links and bounded in size; what the
-kernel prints meanwhile is counted against the output budget and dropped.
+sends the arguments as data (wire.py) to the kernel's server (kernel_server.py) over a
+Unix socket, waits for its answer within the cell's time, and returns the result as data,
+having copied back what the call changed in its arguments and re-issued its warnings
+here, so that the checks see what they would see in one process.
+
+The socket is the grader's: it listens in a folder of its own that is mounted read-only
+into the sandbox, accepts the one connection the server makes when it is installed
+(before any student code has run), and then listens no more. Every frame it reads is
+bounded in size and decoded as data; a call that outlives the cell's time is interrupted
+and, if it does not stop, the kernel is killed.
 
 Everything the verdict depends on (the inputs, the reference, the comparison, the
-message) stays in this process; the kernel contributes only the values its functions return.
+message) stays in this process; the kernel contributes only the values its functions
+return. One thing the kernel reports about itself: the warnings its functions issued.
+A kernel whose code has rewritten the server could leave them out; the guard restores
+the server's modules before every grade cell and voids a test during which they changed.
 """
-import asyncio
-import base64
 import builtins
 import contextlib
 import os
 import re
-import secrets
-import stat
+import socket
+import struct
 import sys
 import time
 import warnings
@@ -28,10 +33,8 @@ from jupyter_core.utils import run_sync
 
 from . import wire
 
-CODE = "__import__('sys').modules['_autograder_server'].call({token!r}, {scratch!r}, {request!r}, {forget!r})"
 INTERRUPT_GRACE = 10.0
-POLL = 0.002                         # seconds between looks at the kernel's other channels
-PAUSE_MIN, PAUSE_MAX = 0.0002, 0.02   # seconds between looks while a callback waits
+SOCKET_NAME = "calls.sock"
 
 
 class CellTimeout(BaseException):
@@ -42,34 +45,8 @@ class KernelGone(BaseException):
     """The kernel died or stopped answering; nothing more can be graded in it."""
 
 
-def read_answer(folder, name, limit):
-    """The bytes of ``folder/name``: a regular file with one link, not a link, at most ``limit`` bytes."""
-    path = os.path.join(folder, name)
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        raise wire.WireError(f"the kernel's answer could not be opened ({exc.strerror})") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
-            raise wire.WireError("the kernel's answer is not a regular file")
-        if info.st_size > limit:
-            raise wire.WireError(f"the kernel's answer is larger than {limit // 2**20} MiB")
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            raise wire.WireError(f"the kernel's answer is larger than {limit // 2**20} MiB")
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+class _Late(BaseException):
+    """The cell's time ran out while the grader waited for the kernel."""
 
 
 def student_exception(error):
@@ -116,22 +93,49 @@ class StudentFunction:
 
 
 class KernelCalls:
-    """Calls of the student's functions in the kernel of ``executor`` (execute.GuardedExecute)."""
+    """Calls of the student's functions in the kernel of ``executor`` (execute.GuardedExecute).
 
-    def __init__(self, executor, scratch, sealed=frozenset(), answer_limit=wire.MAX_PACKET):
+    folder: a folder of the grader's, mounted read-only into the sandbox, where it listens;
+    sealed: rnnkit's functions the kernel does not have (seal.sealed_functions).
+    """
+
+    def __init__(self, executor, folder, sealed=frozenset(), answer_limit=wire.MAX_PACKET):
         self.executor = executor
-        self.scratch = str(scratch)
-        self.sealed = sealed    # rnnkit's functions the kernel does not have (seal.sealed_functions)
+        self.path = os.path.join(str(folder), SOCKET_NAME)
+        self.sealed = sealed
         self.answer_limit = answer_limit
         self.side = wire.Side("grader", special=self._special)
         self.deadline = float("inf")
         self.counts = {}
         self.spies = {}
+        self.channel = None
+        self._seq = 0
         self._forget = True
-        self._callback_loop = None   # the event loop, while a grader callable runs in its thread
-        self._nested_calls = 0
-        self._token = None
-        self._call_sync = run_sync(self._call)
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(self.path)
+        os.chmod(self.path, 0o777)   # the sandbox's uid connects
+        self._listener.listen(1)
+        self._interrupt = run_sync(self._interrupt_async)
+
+    def install_code(self, server_source):
+        """The code that installs the server in the kernel and connects it here."""
+        return f"{server_source}\n_install({WIRE_SOURCE!r}, {self.path!r})\ndel _install\n"
+
+    def accept(self, timeout=30.0):
+        """Take the server's connection, and no other: the listener closes."""
+        self._listener.settimeout(timeout)
+        try:
+            self.channel, _ = self._listener.accept()
+        finally:
+            self._listener.close()
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+
+    def close(self):
+        for sock in (self.channel, self._listener):
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.close()
 
     def _special(self, value):
         if isinstance(value, StudentFunction):
@@ -159,22 +163,25 @@ class KernelCalls:
         self.side.forget()
         self._forget = True
 
+    # -- one call ----------------------------------------------------------------------
+
     def call(self, fn, args, kwargs):
         if self.executor.abort is not None:
             raise KernelGone(self.executor.abort)
+        if self.channel is None:
+            raise KernelGone("the grader's server is not connected")
         self.counts[fn.__name__] = self.counts.get(fn.__name__, 0) + 1
-        request = wire.encode({"fn": fn, "args": list(args), "kwargs": dict(kwargs)}, self.side,
-                              extra={"spy": sorted(self.spies)})
-        if self._callback_loop is not None:
-            # a grader callable, called back from the student's code, calls a student function:
-            # the kernel is waiting in its input request, which is answered with the call
-            future = asyncio.run_coroutine_threadsafe(self._nested(request, fn.__name__), self._callback_loop)
-            answer = future.result()
-        else:
-            answer = self._call_sync(request, fn.__name__)
-        value, extra = wire.decode(answer, self.side, self.answer_limit)
-        if not isinstance(value, dict) or not isinstance(extra, dict):
-            raise wire.WireError("a malformed answer from the kernel")
+        self._seq += 1
+        seq = self._seq
+        self._send(wire.encode({"fn": fn, "args": list(args), "kwargs": dict(kwargs)}, self.side,
+                               extra={"kind": "call", "seq": seq, "spy": sorted(self.spies), "forget": self._forget}))
+        self._forget = False
+        try:
+            value, extra = self._answer(seq)
+        except _Late:
+            self._time_up(fn.__name__)
+        if not isinstance(value, dict):
+            value = {}
         with contextlib.suppress(Exception):
             wire.write_back(list(args), value.get("args"))
             wire.write_back(dict(kwargs), value.get("kwargs"))
@@ -189,118 +196,102 @@ class KernelCalls:
             raise student_exception(extra.get("error"))
         return value.get("result")
 
-    async def _call(self, request, name):
-        executor = self.executor
-        token = self._token = secrets.token_hex(8)
-        code = CODE.format(token=token, scratch=self.scratch, forget=self._forget,
-                           request=base64.b64encode(request).decode("ascii"))
-        self._forget = False
-        msg_id = executor.kc.execute(code, silent=True, store_history=False, allow_stdin=True)
-        reply = await self._wait(msg_id, token, self.deadline)
-        if reply is None:
-            # the cell's time is up: interrupt the student's function, or kill the kernel
-            await executor.km.interrupt_kernel()
-            reply = await self._wait(msg_id, token, time.monotonic() + INTERRUPT_GRACE)
-            if reply is None:
-                executor.kill_kernel(f"the kernel did not stop {name} when its time was up")
-                raise KernelGone(executor.abort)
-            raise CellTimeout(name)
-        try:
-            return read_answer(self.scratch, f"rpc-{token}.out", self.answer_limit)
-        except wire.WireError as exc:
-            status = reply.get("content", {}).get("status")
-            if status != "ok":
-                raise wire.WireError(f"the kernel did not make the call of {name}") from None
-            raise exc
-
-    async def _wait(self, msg_id, token, deadline):
-        """The execute reply to ``msg_id``, answering callbacks meanwhile; None when time is up."""
-        kc = self.executor.kc
-        checked = time.monotonic()
+    def _answer(self, seq):
+        """The kernel's answer to call ``seq``, serving its call backs meanwhile."""
         while True:
-            # wake on the reply at once; look at the other channels between short waits
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            await kc.shell_channel.socket.poll(timeout=int(min(remaining, POLL) * 1000) + 1)
-            while await kc.shell_channel.msg_ready():
-                msg = await kc.shell_channel.get_msg(timeout=0)
-                if msg.get("parent_header", {}).get("msg_id") == msg_id:
-                    return msg
-            if await kc.iopub_channel.msg_ready():
-                await self._drain_iopub()
-            if await kc.stdin_channel.msg_ready():
-                await self._callback(await kc.stdin_channel.get_msg(timeout=0), token)
-            if self.executor.abort is not None:
-                raise KernelGone(self.executor.abort)
-            if time.monotonic() - checked > 1.0:
-                checked = time.monotonic()
-                if not await self.executor.km.is_alive():
-                    self.executor.kill_kernel("the kernel died during a call of the student's function")
-                    raise KernelGone(self.executor.abort)
+            value, extra = self._receive()
+            if extra.get("kind") == "callback":
+                self._callback(value, extra)
+            elif extra.get("kind") == "result" and extra.get("seq") == seq:
+                return value, extra
+            # anything else is a late answer to a call that was interrupted: dropped
 
-    async def _drain_iopub(self):
-        kc = self.executor.kc
-        for _ in range(1000):
-            if not await kc.iopub_channel.msg_ready():
-                return
-            msg = await kc.iopub_channel.get_msg(timeout=0)
-            content = msg.get("content", {})
-            size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in content.get("data", {}).values())
-            self.executor.count_output(size)
-
-    async def _callback(self, msg, token):
-        """Answer an input request: a call back into a grader callable, or nothing."""
-        prompt = str(msg.get("content", {}).get("prompt", ""))
-        match = re.fullmatch(r"autograder-callback ([0-9a-f]{16}) ([0-9]{1,9})", prompt)
-        if not match or match.group(1) != token:
-            self.executor.kc.input("")
-            return
-        extra_out = {}
+    def _callback(self, value, extra):
+        """The student's code calls a grader callable: run it here (it may call the student's functions)."""
+        out = {"kind": "return"}
         try:
-            packet = read_answer(self.scratch, f"rpc-{token}-cb{match.group(2)}.out", self.answer_limit)
-            value, extra = wire.decode(packet, self.side, self.answer_limit)
             target = self.side.kept.get(extra.get("callback"))
-            if not callable(target) or not isinstance(value, dict) or self._callback_loop is not None:
-                raise wire.WireError("a callback to nothing the grader sent")
-            # the callable runs in a thread, so that this loop can serve the student functions it calls
-            self._callback_loop = asyncio.get_running_loop()
-            try:
-                result = await self._callback_loop.run_in_executor(
-                    None, lambda: target(*value.get("args", ()), **value.get("kwargs", {})))
-            finally:
-                self._callback_loop = None
-        except KernelGone:
+            if not callable(target) or not isinstance(value, dict):
+                raise wire.WireError("a call back to nothing the grader sent")
+            result = target(*value.get("args", ()), **value.get("kwargs", {}))
+        except (CellTimeout, KernelGone, _Late):
             raise
         except Exception as exc:
-            result, extra_out = None, {"error": [type(exc).__name__, str(exc)[:2000]]}
-        answer = wire.encode(result, self.side, extra=extra_out)
-        self.executor.kc.input(base64.b64encode(answer).decode("ascii"))
+            result, out["error"] = None, [type(exc).__name__, str(exc)[:2000]]
+        self._send(wire.encode(result, self.side, extra=out))
 
-    async def _nested(self, request, name):
-        """A student function called by a grader callable: answer the kernel's pending input with it."""
-        kc, token = self.executor.kc, self._token
-        self._nested_calls += 1
-        number = self._nested_calls
-        kc.input("call:" + base64.b64encode(request).decode("ascii"))
-        pause = PAUSE_MIN
-        while True:
-            busy = False
-            if await kc.iopub_channel.msg_ready():
-                await self._drain_iopub()
-                busy = True
-            if await kc.stdin_channel.msg_ready():
-                msg = await kc.stdin_channel.get_msg(timeout=0)
-                if str(msg.get("content", {}).get("prompt", "")) == f"autograder-result {token} {number}":
-                    return read_answer(self.scratch, f"rpc-{token}-r{number}.out", self.answer_limit)
-                kc.input("")
-                busy = True
-            if self.executor.abort is not None:
-                raise KernelGone(self.executor.abort)
-            if time.monotonic() >= self.deadline:
-                raise CellTimeout(name)
-            pause = PAUSE_MIN if busy else min(pause * 1.5, PAUSE_MAX)
-            await asyncio.sleep(pause)
+    # -- frames ------------------------------------------------------------------------
+
+    def _send(self, packet):
+        try:
+            self.channel.sendall(struct.pack("<Q", len(packet)) + packet)
+        except OSError as exc:
+            self._gone(f"the kernel's server stopped answering ({exc.strerror or exc})")
+
+    def _receive(self):
+        """One frame from the kernel, decoded; _Late when the cell's time is up first."""
+        try:
+            (size,) = struct.unpack("<Q", self._exactly(8))
+            if size > self.answer_limit:
+                self._gone(f"the kernel sent an answer larger than {self.answer_limit // 2**20} MiB")
+            packet = self._exactly(size)
+        except OSError as exc:
+            self._gone(f"the kernel's server stopped answering ({exc.strerror or exc})")
+        try:
+            value, extra = wire.decode(packet, self.side, self.answer_limit)
+        except wire.WireError as exc:
+            self._gone(f"the kernel sent a malformed answer ({exc})")
+        return value, (extra if isinstance(extra, dict) else {})
+
+    def _exactly(self, n):
+        chunks = []
+        while n:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Late()
+            self.channel.settimeout(min(remaining, 1.0))
+            try:
+                chunk = self.channel.recv(min(n, 1 << 20))
+            except socket.timeout:
+                if self.executor.abort is not None:
+                    raise KernelGone(self.executor.abort) from None
+                if not run_sync(self.executor.km.is_alive)():
+                    self._gone("the kernel died during a call of the student's function")
+                continue
+            if not chunk:
+                self._gone("the kernel died during a call of the student's function")
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def _time_up(self, name):
+        """Interrupt the call; its (error) answer comes within the grace, or the kernel is killed."""
+        self._interrupt()
+        self.deadline = time.monotonic() + INTERRUPT_GRACE
+        try:
+            while True:
+                _, extra = self._receive()
+                if extra.get("kind") == "result":
+                    break
+                if extra.get("kind") == "callback":
+                    self._send(wire.encode(None, self.side, extra={"kind": "return",
+                                                                   "error": ["TimeoutError", "time is up"]}))
+        except _Late:
+            self._gone(f"the kernel did not stop {name} when its time was up")
+        raise CellTimeout(name)
+
+    async def _interrupt_async(self):
+        kc = self.executor.kc
+        msg_id = kc.execute("__import__('sys').modules['_autograder_server'].interrupt()", silent=True,
+                            store_history=False, allow_stdin=False)
+        with contextlib.suppress(Exception):
+            await self.executor.async_wait_for_reply(msg_id)
+
+    def _gone(self, why):
+        self.executor.kill_kernel(why)
+        raise KernelGone(self.executor.abort)
 
 
-__all__ = ["KernelCalls", "StudentFunction", "CellTimeout", "KernelGone", "read_answer", "student_exception"]
+WIRE_SOURCE = open(os.path.join(os.path.dirname(__file__), "wire.py"), encoding="utf-8").read()
+
+__all__ = ["KernelCalls", "StudentFunction", "CellTimeout", "KernelGone", "student_exception"]

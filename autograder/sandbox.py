@@ -118,7 +118,7 @@ def course_data():
         return None
 
 
-def _mounts(scratch, sealed=None):
+def _mounts(scratch, sealed=None, rpc=None):
     args = ["--ro-bind", "/usr", "/usr"]
     for path in SYSTEM_LINKS:
         if os.path.islink(path):
@@ -139,6 +139,8 @@ def _mounts(scratch, sealed=None):
     if scratch is not None:
         # same path inside and out, so that the connection file's socket paths agree
         binds.append(("--bind", Path(scratch)))
+    if rpc is not None:
+        binds.append(("--ro-bind", Path(rpc)))   # where the grader listens for the calls (remote.py)
     parents = sorted({str(p) for _, path in binds for p in path.parents if str(p) not in ("/", "/tmp")},
                      key=len)
     for parent in parents:
@@ -180,7 +182,7 @@ def environment(scratch, sealed=None):
     }
 
 
-def _wrap(argv, scratch, limits, uid, cwd, sealed=None):
+def _wrap(argv, scratch, limits, uid, cwd, sealed=None, rpc=None):
     env = []
     for key, value in environment(scratch).items():
         env += ["--setenv", key, value]
@@ -189,7 +191,7 @@ def _wrap(argv, scratch, limits, uid, cwd, sealed=None):
     # the limits apply and the student's code starts.
     return (["bwrap", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
              "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "grader",
-             "--clearenv", *env, *_mounts(scratch, sealed), "--chdir", str(cwd), "--",
+             "--clearenv", *env, *_mounts(scratch, sealed, rpc), "--chdir", str(cwd), "--",
              "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
              "--inh-caps=-all", "--bounding-set=-all",
              "prlimit", *limits.prlimit_args(), "--", *argv])
@@ -223,9 +225,9 @@ def slot_uid(slot):
     return _LEASES[slot][0]
 
 
-def sandboxed(argv, scratch, limits, slot, cwd, sealed=None):
+def sandboxed(argv, scratch, limits, slot, cwd, sealed=None, rpc=None):
     """``argv`` wrapped so that it runs inside the sandbox of worker ``slot``, with rnnkit ``sealed``."""
-    return _wrap(argv, scratch, limits, slot_uid(slot), cwd, sealed)
+    return _wrap(argv, scratch, limits, slot_uid(slot), cwd, sealed, rpc)
 
 
 def prepare_scratch(scratch, slot):
@@ -260,7 +262,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         # signals do not cross into the sandbox's session: interrupt over the control channel
         self.kernel_spec.interrupt_mode = "message"
         s = self.sandbox
-        return sandboxed(argv, s["scratch"], s["limits"], s["slot"], s["cwd"], s.get("sealed"))
+        return sandboxed(argv, s["scratch"], s["limits"], s["slot"], s["cwd"], s.get("sealed"), s.get("rpc"))
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         # the kernel's own chatter (its banner, a crash's traceback) is not the student's output

@@ -3,9 +3,10 @@
 A *packet* carries a tree of values: None, bools, numbers, strings, NumPy arrays and
 scalars, tuples, lists and dicts of these, a NumPy Generator (by its state), and
 references to objects that stay on the side that owns them (a student's cache, a
-grader's callable). Arrays travel in the ``.npy`` format and are rebuilt from their
-header and bytes, never unpickled, so a packet cannot carry code. The reader bounds
-what it accepts (bytes, nodes, depth) and rebuilds nothing larger than the bytes it got.
+grader's callable). The tree is JSON; an array travels as its raw bytes beside it, with
+its dtype (numbers and booleans only) and shape in the tree, and is rebuilt from them,
+never unpickled, so a packet cannot carry code. The reader bounds what it accepts
+(bytes, nodes, depth) and rebuilds nothing larger than the bytes it got.
 
 This file is imported by the grader and its text is also sent, with kernel_server.py,
 into the student's kernel, so it depends on nothing but the standard library and NumPy.
@@ -14,7 +15,6 @@ into the student's kernel, so it depends on nothing but the standard library and
     value = decode(packet, side)            # raises WireError on anything malformed
 """
 import ast
-import io
 import json
 import struct
 
@@ -75,10 +75,11 @@ class Side:
 _NUMERIC_KINDS = set("biufcmM")
 
 
-def _array_blob(array):
-    buffer = io.BytesIO()
-    np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
-    return buffer.getvalue()
+def _array_node(tag, array, blobs):
+    """[tag, blob number, dtype, shape]: the array's bytes travel raw, beside the header."""
+    array = np.asarray(array, order="C")   # (np.ascontiguousarray would make a 0-d array 1-d)
+    blobs.append(array.tobytes())
+    return [tag, len(blobs) - 1, array.dtype.str, list(array.shape)]
 
 
 def _jsonable(value):
@@ -118,11 +119,9 @@ def encode(value, side, extra=None):
         if t is str:
             return ["s", v]
         if isinstance(v, np.ndarray) and _is_plain_array(v):
-            blobs.append(_array_blob(np.asarray(v)))
-            return ["a", len(blobs) - 1]
+            return _array_node("a", np.asarray(v), blobs)
         if isinstance(v, np.generic) and np.asarray(v).dtype.kind in _NUMERIC_KINDS:
-            blobs.append(_array_blob(np.asarray(v)))
-            return ["x", len(blobs) - 1]
+            return _array_node("x", np.asarray(v), blobs)
         if t is tuple:
             return ["t", [node(e, depth + 1) for e in v]]
         if t is list:
@@ -148,33 +147,24 @@ def encode(value, side, extra=None):
 
 # --------------------------------------------------------------------------- decoding
 
-def _read_array(blob):
-    """An ndarray from .npy bytes, checked against its header; never unpickles."""
-    stream = io.BytesIO(blob)
+def _read_array(blob, dtype, shape):
+    """An ndarray from its raw bytes, its dtype and its shape, checked against each other."""
+    if not isinstance(dtype, str) or len(dtype) > 16 or not isinstance(shape, list) or len(shape) > 32:
+        raise WireError("a malformed array")
     try:
-        version = np.lib.format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
-        else:
-            raise WireError(f"unsupported .npy version {version}")
-    except WireError:
-        raise
-    except Exception as exc:
-        raise WireError(f"a malformed array header ({type(exc).__name__}: {exc})") from None
-    if dtype.hasobject or dtype.kind not in _NUMERIC_KINDS:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise WireError("an array of an unknown dtype") from None
+    if dtype.hasobject or dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None:
         raise WireError(f"an array of dtype {dtype} is not data")
     count = 1
     for n in shape:
-        if not isinstance(n, int) or n < 0:
+        if type(n) is not int or n < 0:
             raise WireError("a malformed array shape")
         count *= n
-    data = blob[stream.tell():]
-    if count * dtype.itemsize != len(data):
-        raise WireError(f"an array of shape {shape} and dtype {dtype} with {len(data)} bytes")
-    array = np.frombuffer(data, dtype=dtype, count=count).reshape(shape, order="F" if fortran else "C")
-    return array.copy()
+    if count * dtype.itemsize != len(blob):
+        raise WireError(f"an array of shape {tuple(shape)} and dtype {dtype} with {len(blob)} bytes")
+    return np.frombuffer(blob, dtype=dtype, count=count).reshape(shape).copy()
 
 
 def decode(packet, side, max_packet=MAX_PACKET):
@@ -201,11 +191,11 @@ def decode(packet, side, max_packet=MAX_PACKET):
         start += n
     count = [0]
 
-    def blob(k):
+    def blob(k, dtype, shape):
         if type(k) is not int or not 0 <= k < len(offsets):
             raise WireError("a reference to an array that is not in the packet")
         a, b = offsets[k]
-        return _read_array(bytes(packet[a:b]))
+        return _read_array(packet[a:b], dtype, shape)
 
     def value(n, depth):
         count[0] += 1
@@ -228,9 +218,9 @@ def decode(packet, side, max_packet=MAX_PACKET):
             if tag == "s":
                 return args[0] if type(args[0]) is str else _bad(tag)
             if tag == "a":
-                return blob(args[0])
+                return blob(args[0], args[1], args[2])
             if tag == "x":
-                return blob(args[0])[()]
+                return blob(args[0], args[1], args[2])[()]
             if tag in ("t", "l"):
                 items = [value(e, depth + 1) for e in _list(args[0])]
                 return tuple(items) if tag == "t" else items

@@ -232,6 +232,14 @@ def test_honest_students_get_what_serial_nbgrader_gives(graded, tmp_path):
     assert sum(grades["honest_naive_sigmoid"].values()) < sum(grades["honest"].values())
 
 
+def test_what_the_solution_also_does_is_not_a_flag(graded):
+    """The notebook draws figures (matplotlib's hooks): the solution triggers that too, so no flag."""
+    _, _, report = graded
+    review = report.split("For review:", 1)[-1] if "For review:" in report else ""
+    assert "- honest/" not in review and "- honest_naive_sigmoid/" not in review, review
+    assert "- capture_default_argument/" in review, "a submission that reaches for rnnkit's functions is flagged"
+
+
 @pytest.mark.parametrize("student", sorted(CASES))
 def test_no_unearned_point(graded, student):
     _, grades, _ = graded
