@@ -166,7 +166,8 @@ b = np.array([0.0, 0.1, -0.1])  # (H,)
 a = x_t @ Wx + h_prev @ Wh + b
 print("pre-activation a = x Wx + h_prev Wh + b:", a)
 print("h_t = tanh(a):                          ", np.tanh(a))
-print("rnnkit.rnn_step_forward gives:          ", rnnkit.rnn_step_forward(x_t, h_prev, Wx, Wh, b)[0])
+if rnnkit.sealed_for() is None:  # while the notebook is graded, rnnkit's RNN step is not available
+    print("rnnkit.rnn_step_forward gives:          ", rnnkit.rnn_step_forward(x_t, h_prev, Wx, Wh, b)[0])
 
 # %% [markdown]
 # **From the textbook's columns to the course's rows.** Many textbooks write vectors as
@@ -195,11 +196,12 @@ print("row form, tanh(x Wx + h Wh + b):", np.tanh(x_t @ Wx + h_prev @ Wh + b)[0]
 # %%
 small = dict(Wx=rng.standard_normal((4, 6)) / 2, Wh=rng.standard_normal((6, 6)) / 3, b=np.zeros(6))
 h0 = np.zeros((1, 6))
-last_a = rnnkit.rnn_forward(sentence_a[None], h0, **small)[0][0, -1]
-last_b = rnnkit.rnn_forward(sentence_b[None], h0, **small)[0][0, -1]
-print("last state, 'dog bites man':", last_a)
-print("last state, 'man bites dog':", last_b)
-print("largest difference:", np.abs(last_a - last_b).max())
+if rnnkit.sealed_for() is None:  # while the notebook is graded, rnnkit's RNN is not available
+    last_a = rnnkit.rnn_forward(sentence_a[None], h0, **small)[0][0, -1]
+    last_b = rnnkit.rnn_forward(sentence_b[None], h0, **small)[0][0, -1]
+    print("last state, 'dog bites man':", last_a)
+    print("last state, 'man bites dog':", last_b)
+    print("largest difference:", np.abs(last_a - last_b).max())
 
 # %% [markdown]
 # ## 4. Unrolling through time
@@ -268,8 +270,9 @@ plt.show()
 # %%
 from rnnkit.widgets.unroll import UnrollExplorer
 
-explorer = UnrollExplorer(T=10, H=4)
-explorer.widget
+if rnnkit.sealed_for() is None:  # while the notebook is graded, the explorer's RNN (rnnkit's) is not available
+    explorer = UnrollExplorer(T=10, H=4)
+    display(explorer.widget)
 
 # %% [markdown]
 # ## 5. Activation functions
@@ -295,7 +298,7 @@ explorer.widget
 a = np.linspace(-5, 5, 401)
 activations = {"tanh": (np.tanh(a), 1 - np.tanh(a) ** 2),
                "ReLU": (np.maximum(a, 0), (a > 0).astype(float)),
-               "sigmoid": (rnnkit.sigmoid(a), rnnkit.sigmoid(a) * (1 - rnnkit.sigmoid(a)))}
+               "sigmoid": (1 / (1 + np.exp(-a)), np.exp(-a) / (1 + np.exp(-a)) ** 2)}
 
 fig, (ax_v, ax_d, ax_r) = plt.subplots(1, 3, figsize=(13, 3.4))
 for name, (value, slope) in activations.items():
