@@ -175,11 +175,61 @@ def _end_processes_of(users):
             pass
 
 
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _reap_stale():
+    """Take down what an earlier run of these tests left when it was killed before its
+    teardown: its hub (stopped by the pid in its pid file, which stops the proxy, the servers
+    and the service), its accounts, groups and folder. A run is stale when the pytest process
+    named in its owner.json is gone, or, without owner.json, when its folder is over 10 minutes old."""
+    for folder in Path(tempfile.gettempdir()).glob("rnn-hub-rh*-*"):
+        owner = folder / "owner.json"
+        try:
+            if owner.exists():
+                if _alive(json.loads(owner.read_text())["pid"]):
+                    continue
+            elif time.time() - folder.stat().st_mtime < 600:
+                continue
+            settings = json.loads((folder / "deployment" / "hub.json").read_text())
+        except (OSError, ValueError, KeyError):
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
+        pidfile = folder / "deployment" / "hub" / "jupyterhub.pid"
+        if pidfile.exists():
+            pid = int(pidfile.read_text().strip() or 0)
+            if pid and _alive(pid):
+                os.kill(pid, signal.SIGTERM)
+                deadline = time.monotonic() + 30
+                while _alive(pid) and time.monotonic() < deadline:
+                    time.sleep(0.3)
+        users = set()
+        for role in ("students", "instructors"):
+            try:
+                users.update(grp.getgrnam(settings[f"{role}_group"]).gr_mem)
+            except KeyError:
+                pass
+        _end_processes_of(users)
+        for name in users:
+            subprocess.run(["userdel", "--remove", name], capture_output=True)
+        for role in ("students", "instructors"):
+            subprocess.run(["groupdel", settings[f"{role}_group"]], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def hub():
     why = _missing()
     if why:
         pytest.skip(why)
+    _reap_stale()
     started = time.monotonic()
     proxy = DEPLOY / "node" / "node_modules" / ".bin" / "configurable-http-proxy"
     if not proxy.exists():
@@ -189,6 +239,7 @@ def hub():
     tag = "rh" + secrets.token_hex(3)
     folder = Path(tempfile.mkdtemp(prefix=f"rnn-hub-{tag}-"))
     os.chmod(folder, 0o755)
+    (folder / "owner.json").write_text(json.dumps({"pid": os.getpid()}))
     deployment = folder / "deployment"
     subprocess.run([sys.executable, str(HUBCTL), "--dir", str(deployment), "setup", "--group-prefix", tag,
                     "--port", str(_free_port()), "--api-port", str(_free_port()), "--hub-port", str(_free_port()),
