@@ -59,6 +59,7 @@ failed = [s for s in students if main(["--config", config, "feedback", "--assign
 sys.exit(1 if failed else 0)
 """
 
+
 class Entry:
     """A folder of the exchange's inbound: <student>+<assignment>+<timestamp>+<random>."""
 
@@ -83,7 +84,6 @@ class Service:
         self.settings = hub.settings
         self.course_id = self.settings["course_id"]
         self.python = self.settings["python"]
-        self.nbgrader = str(Path(self.python).parent / "nbgrader")
         self.autograder_dir = hub.course / "autograder"
         self.state_file = hub.service / "state.json"
         self.events_file = hub.service / "events.jsonl"

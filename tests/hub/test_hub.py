@@ -10,14 +10,15 @@
   every submission gets its feedback, none is lost or graded twice, and the times from
   submit to feedback are reported (test-artifacts/hub/load.json).
 """
+import csv
 import json
 import os
+import pwd
 import re
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -192,8 +193,6 @@ def test_instructor_releases_students_submit_and_get_feedback(hub, browser, arti
     csv_path = hub.dir / "grades.csv"
     subprocess.run([sys.executable, "-m", "autograder", "--config", str(hub.config), "export", "--to",
                     str(csv_path)], check=True, cwd=hub.settings["repo"], capture_output=True)
-    import csv
-
     rows = {r["student_id"]: r for r in csv.DictReader(csv_path.open()) if r["assignment"] == ASSIGNMENT}
     assert {s: (float(rows[s]["score"]), float(rows[s]["max_score"])) for s in hub.students} == scores
 
@@ -237,8 +236,6 @@ def as_user(name, action):
 
     nbgrader's exchange classes are imported here, before the fork: the child cannot read the
     root-only Python installation the tests may run from."""
-    import pwd
-
     user = pwd.getpwnam(name)
     pid = os.fork()
     if pid == 0:  # the child
@@ -306,7 +303,8 @@ def test_thirty_students_submit_within_a_minute(hub, artifacts, record_property)
         if kinds[student] in notebooks:
             path = Path(os.path.expanduser(f"~{student}")) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
             nbformat.write(notebooks[kinds[student]], path)
-            os.chown(path, *(lambda u: (u.pw_uid, u.pw_gid))(__import__("pwd").getpwnam(student)))
+            account = pwd.getpwnam(student)
+            os.chown(path, account.pw_uid, account.pw_gid)
 
     problems = []
 
