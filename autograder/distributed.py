@@ -526,35 +526,33 @@ def _safe_relative(name):
 
 
 def execute_run(ctx, run):
-    """Execute one sanitized notebook in this worker's sandbox, as grading._run does locally."""
+    """Execute one sanitized notebook in this worker's sandbox: the job rebuilt from its data on
+    this worker's disk, then run by grading._run, as a local worker process runs it."""
     from traitlets.config import Config
 
-    from .execute import execute
-    from .sandbox import Limits, prepare_scratch
+    from . import grading
+    from .sandbox import Limits
 
     folder = Path(tempfile.mkdtemp(prefix="job-", dir=ctx.jobs))
     try:
-        scratch = folder / "scratch"
-        work = scratch / "work"
+        job = grading.Job(run["student"], run["assignment"], run["notebook"], folder / "sanitized.ipynb",
+                          folder / "executed.ipynb", folder / "scratch")
+        work = job.scratch / "work"
         work.mkdir(parents=True)
         for name, data in sorted(run["work"].items()):
             if not _safe_relative(name):
                 return {"worker": ctx.name, "result": _machinery(f"a work file with the path {name!r}")}
             (work / name).parent.mkdir(parents=True, exist_ok=True)
             (work / name).write_bytes(_unb64(data))
-        sanitized, executed = folder / "sanitized.ipynb", folder / "executed.ipynb"
-        sanitized.write_bytes(_unb64(run["sanitized"]))
-        source = None
+        job.sanitized.write_bytes(_unb64(run["sanitized"]))
         if run.get("source"):
-            source = folder / "source.ipynb"
-            source.write_bytes(_unb64(run["source"]))
-        limits = Limits(**run["limits"])
-        sandbox = {"scratch": scratch, "cwd": work, "slot": _SLOT, "confined": True, "limits": limits,
-                   "sealed": ctx.sealed(run["assignment"], run["rnnkit"])}
-        prepare_scratch(scratch, _SLOT)
-        result = execute(str(sanitized), str(executed), sandbox, limits, Config(run["config"]), source_path=source)
+            job.source = folder / "source.ipynb"
+            job.source.write_bytes(_unb64(run["source"]))
+        job.sealed = ctx.sealed(run["assignment"], run["rnnkit"])
+        grading._SLOT = _SLOT    # this process's sandbox uid (sandbox.slot_uid leases one per process)
+        result = grading._run(job, Limits(**run["limits"]), True, Config(run["config"]))
         return {"worker": ctx.name, "result": result,
-                "executed": _b64(executed.read_bytes()) if executed.exists() else None}
+                "executed": _b64(job.executed.read_bytes()) if job.executed.exists() else None}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
