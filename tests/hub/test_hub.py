@@ -73,6 +73,16 @@ def answers(hub):
     return {"complete": complete, "wrong": wrong}, expected
 
 
+def hidden_lines(hub):
+    """The first line of each hidden test block of the source notebook: no feedback shows them."""
+    source = nbformat.read(hub.course / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    blocks = [m.group(1) for c in source.cells
+              for m in re.finditer(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", c.source, re.S)]
+    lines = [b.strip().splitlines()[0].strip() for b in blocks if b.strip()]
+    assert lines, "the source notebook has no hidden tests"
+    return lines
+
+
 # ---------------------------------------------------------------------------------------
 # the browser
 
@@ -173,7 +183,8 @@ def test_instructor_releases_students_submit_and_get_feedback(hub, browser, arti
         score, max_score, text = read_feedback(page)
         scores[student] = (score, max_score)
         page.screenshot(path=artifacts / f"feedback-{kinds[student]}.png")
-        assert "BEGIN HIDDEN TESTS" not in text, "the feedback shows the hidden tests' source"
+        shown = [line for line in ["BEGIN HIDDEN TESTS", *hidden_lines(hub)] if line in text]
+        assert not shown, f"the feedback shows the hidden tests' source: {shown}"
         assert page.errors == [], page.errors
     assert scores == {s: expected[kinds[s]] for s in hub.students}, (scores, kinds, expected)
     graded = [e for e in hub.events() if e["event"] == "graded" and e["student"] in hub.students]
