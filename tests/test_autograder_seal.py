@@ -150,3 +150,21 @@ def test_outside_grading_rnnkit_is_whole():
     assert rnnkit.sigmoid(np.array([0.0]))[0] == 0.5
     assert rnnkit.sealed_for() is None
     assert issubclass(rnnkit.ReferenceUnavailable, RuntimeError)
+
+
+def test_the_scan_names_the_assignments_own_reference_not_the_helpers_it_gives():
+    """04 tells students to use rnnkit's sigmoid: no flag; rnnkit's lstm_step_backward: flagged."""
+    import nbformat
+
+    from autograder import scan
+
+    release = nbformat.read(str(ROOT / "course" / "04-lstm" / "04-lstm.ipynb"), as_version=4)
+    source = nbformat.read(str(ROOT / "solutions" / "04-lstm" / "04-lstm.ipynb"), as_version=4)
+    nb = nbformat.read(str(ROOT / "course" / "04-lstm" / "04-lstm.ipynb"), as_version=4)
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "lstm_step_backward":
+            cell.source = ("def lstm_step_backward(dh_next, dc_next, cache):\n"
+                           "    gate = sigmoid(cache[0])\n"
+                           "    return rnnkit.lstm_step_backward(dh_next, dc_next, cache)")
+    found = [f.message for f in scan.scan_notebook(nb, release, source, assignment="04-lstm")]
+    assert found == ["uses the reference implementation: rnnkit.lstm_step_backward"], found
