@@ -211,8 +211,18 @@ def requirements_digest():
 def build_env(venv, base_python=None):
     """The users' environment at ``venv``: the course's packages, rebuilt when their
     requirements change, and a copy of rnnkit, reinstalled (without its dependencies) when
-    its files change."""
+    its files change. One build at a time (a lock beside the environment)."""
+    import fcntl
+
     venv = Path(venv)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(venv.parent, 0o755)
+    with open(venv.parent / f".{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_env(venv, base_python)
+
+
+def _build_env(venv, base_python):
     packages, rnnkit = venv / ".rnn-course-packages", venv / ".rnn-course-rnnkit"
     wanted, code = requirements_digest(), digest(REPO / "rnnkit")
     fresh = packages.exists() and packages.read_text().strip() == wanted
