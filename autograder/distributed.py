@@ -272,8 +272,9 @@ class BrokerExecutor:
             pair = self.canary.get((job.assignment, job.notebook), {})
             if set(pair) == {"solution", "release"}:
                 payload["canary"] = pair
-        payload["fresh"] = not self.broker.reuse
-        cached = self._stored(run["key"]) if self.broker.reuse else None
+        # the canary is graded afresh by every run, as in a local run (principle 4)
+        payload["fresh"] = not self.broker.reuse or bool(who)
+        cached = self._stored(run["key"]) if not payload["fresh"] else None
         if cached is not None:
             # a result of an earlier run (a coordinator killed after the worker finished)
             self._deliver(future, job, cached)
@@ -466,7 +467,7 @@ def worker_grade(ctx, payload):
             why = worker_canary(ctx, run, payload["canary"])
             if why:
                 return {"worker": ctx.name, "result": _machinery(f"this worker failed its canary: {why}")}
-        answer = _cached_run(ctx, run)
+        answer = _cached_run(ctx, run, reuse=False)
     except Exception as exc:
         return {"worker": ctx.name, "result": _machinery(f"the worker failed: {type(exc).__name__}: {exc}")}
     if answer["result"].get("machinery"):
@@ -475,10 +476,11 @@ def worker_grade(ctx, payload):
     return {"stored": True, "worker": ctx.name}
 
 
-def _cached_run(ctx, run):
-    """A run's answer, from this worker's canary cache when it graded the same run before."""
+def _cached_run(ctx, run, reuse=True):
+    """A run's answer; a run of the canary is kept on this worker's disk, and taken from there
+    (``reuse``) when the worker's own canary needs it again."""
     path = ctx.scratch / "runs" / f"{run['key']}.json"
-    if path.exists():
+    if reuse and path.exists():
         with contextlib.suppress(ValueError, OSError):
             return json.loads(path.read_text())
     answer = execute_run(ctx, run)

@@ -265,33 +265,52 @@ def broken_kernelspec(folder):
 
 def test_a_worker_that_fails_its_canary_grades_nothing_and_is_named(tmp_path, workers):
     root = course.make_course(tmp_path / "c")
-    course.submit(root, "alice", course.answers(course.FULL, root))
+    answers = [course.FULL, course.PARTIAL, course.WRONG]
+    students = [f"s{i}" for i in range(5)]
+    for i, student in enumerate(students):
+        course.submit(root, student, course.answers(answers[i % 3], root))
+    broken = {"JUPYTER_PATH": str(broken_kernelspec(tmp_path / "jupyter"))}
+
+    # a broken worker alone: the run's own canary fails on it, and names it
+    workers.start("broken", env=broken)
+    refused = grade(root, workers)
+    assert refused.returncode == 3, refused.stdout[-2000:] + refused.stderr[-2000:]
+    assert "no student was graded" in refused.stderr and "on worker broken@" in refused.stderr
+    assert journal_count(root) == 0
+    workers.kill("broken")
+
+    # the run's canary passes on a healthy worker, which is then replaced by the broken one:
+    # the broken worker's own canary fails, so it grades nothing, and is named
     workers.start("healthy")
-    first = grade(root, workers)
-    assert first.returncode == 0, first.stderr[-2000:] + workers.logs()
+    coordinator = subprocess.Popen(
+        [sys.executable, "-m", "autograder", "--config", str(root / "nbgrader_config.py"), "grade",
+         "--broker", workers.coordinator_url, "--workers", "1", "--quiet"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while journal_count(root) < 1 and coordinator.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     workers.kill("healthy")
+    workers.start("broken", env=broken)
+    out, err = coordinator.communicate(timeout=300)
+    assert coordinator.returncode == 0, err[-2000:] + workers.logs()
+    ungraded = out.count("(not graded: the machinery failed)")
+    assert ungraded >= 1, out
+    assert "on worker broken@" in out and "failed its canary" in out
+    assert re.search(r"^worker broken@\S+: the grading machinery failed \d+ times", out, re.M)
+    _, totals = course.grades(root)     # the submissions not graded have no row at all
+    expected = {s: sum(hostile.HONEST[["alice", "bob", "carol"][i % 3]][1].values())
+                for i, s in enumerate(students)}
+    assert journal_count(root) == len(totals) == len(students) - ungraded
+    assert totals == {s: expected[s] for s in totals}
 
-    # new submissions, and only a worker whose kernels cannot start
-    course.submit(root, "bob", course.answers(course.PARTIAL, root))
-    course.submit(root, "carol", course.answers(course.FULL, root))
-    workers.start("broken", env={"JUPYTER_PATH": str(broken_kernelspec(tmp_path / "jupyter"))})
-    second = grade(root, workers)
-    assert second.returncode == 0, second.stderr[-2000:] + workers.logs()
-    assert "2 submissions graded, 1 already in the journal" in second.stdout
-    assert second.stdout.count("(not graded: the machinery failed)") == 2
-    assert "on worker broken@" in second.stdout and "failed its canary" in second.stdout
-    assert re.search(r"^worker broken@\S+: the grading machinery failed [4-9] times", second.stdout, re.M)
-    per_cell, totals = course.grades(root)
-    assert set(totals) == {"alice"}      # nothing recorded for bob and carol
-    assert journal_count(root) == 1
-
-    # a healthy worker grades them on the next run
+    # a healthy worker grades the rest on the next run
     workers.kill("broken")
     workers.start("healthy")
     third = grade(root, workers)
     assert third.returncode == 0, third.stderr[-2000:] + workers.logs()
+    assert f"{ungraded} submissions graded, {len(students) - ungraded} already in the journal" in third.stdout
     _, totals = course.grades(root)
-    assert totals == {"alice": 3.0, "bob": 1.0, "carol": 3.0}
+    assert totals == expected
 
 
 def test_broker_refusals(tmp_path):
