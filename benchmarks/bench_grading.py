@@ -2,6 +2,7 @@
 
     python benchmarks/bench_grading.py [--students 30] [--workers 2] [--rounds 1]
                                        [--scaling] [--out benchmarks/results/grading.md]
+    python benchmarks/bench_grading.py --broker [--only-broker] [--students 30] [--workers 2] [--rounds 2]
 
 A synthetic class is built from solutions/ and course/: student k submits every
 notebook of the course, with full answers (k % 3 == 0), half of the exercises answered
@@ -17,11 +18,20 @@ median of the paired ratios.
 ``--scaling`` adds, on a small sub-class: the sandbox's own cost per notebook
 (--no-sandbox against sandboxed, one worker, interleaved) and the wall time against the
 number of workers and the class size. The results go to a Markdown file.
+
+``--broker`` adds grading through Celery and Redis (``grade --broker``): a redis-server
+on loopback and ``--workers`` worker processes of one kernel each, every one with its
+own scratch folder, started once, against the local pool of as many workers, taking
+turns on identical roots; the broker's first round includes the workers' own canary of
+every assignment (done once in a worker's life), the later ones do not. ``--only-broker``
+measures that alone and replaces only its section of the Markdown file.
 """
 import argparse
 import os
 import platform
+import secrets
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -140,6 +150,103 @@ def ours(root, workers, sandbox=True):
     return time.monotonic() - start
 
 
+def ours_broker(root, url, password, workers):
+    cmd = [PYTHON, "-m", "autograder", "--config", str(root / "nbgrader_config.py"), "grade",
+           "--broker", url, "--workers", str(workers), "--quiet", "--force"]
+    start = time.monotonic()
+    run(cmd, cwd=REPO, env=dict(_env(), AUTOGRADER_BROKER_PASSWORD=password))
+    return time.monotonic() - start
+
+
+def start_broker(folder, workers):
+    """A redis-server on loopback and ``workers`` grading workers of one kernel each;
+    (url without the password, the password, the processes)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    password = secrets.token_hex(12)
+    folder.mkdir(parents=True)
+    processes = [subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--requirepass",
+                                   password, "--save", "", "--appendonly", "no", "--dir", str(folder)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    url = f"redis://127.0.0.1:{port}/0"
+    sys.path.insert(0, str(REPO))
+    from autograder.distributed import celery_app, redis_client
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            redis_client(f"redis://:{password}@127.0.0.1:{port}/0").ping()
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    env = dict(_env(), PYTHONPATH=str(REPO), AUTOGRADER_BROKER_PASSWORD=password)
+    for k in range(workers):
+        scratch = folder / f"worker{k}"
+        scratch.mkdir()
+        processes.append(subprocess.Popen(
+            [PYTHON, "-m", "autograder", "worker", "--broker", url, "--name", f"bench{k}", "--scratch",
+             str(scratch / "scratch")], cwd=scratch, env=env, stdout=open(scratch / "worker.log", "w"),
+            stderr=subprocess.STDOUT))
+    app = celery_app(f"redis://:{password}@127.0.0.1:{port}/0")
+    deadline = time.monotonic() + 120
+    while len(app.control.ping(timeout=1.0) or []) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the workers did not start; see {folder}/worker*/worker.log")
+    return url, password, processes
+
+
+def broker_comparison(tmp, names, notebooks, students, workers, rounds):
+    """Markdown lines: the class through the broker against the local pool."""
+    url, password, processes = start_broker(tmp / "broker", workers)
+    rows = []
+    try:
+        for r in range(rounds):
+            local = make_root(tmp / f"local{r}", students, notebooks)
+            remote = make_root(tmp / f"remote{r}", students, notebooks, gradebook=local / "gradebook.db")
+            contestants = {"local": lambda: ours(local, workers),
+                           "broker": lambda: ours_broker(remote, url, password, workers)}
+            order = ["local", "broker"] if r % 2 == 0 else ["broker", "local"]
+            load = os.getloadavg()[0]
+            t = {name: contestants[name]() for name in order}
+            same = scores(local) == scores(remote)
+            rows.append((t, same, load))
+            print(f"broker round {r}: local pool {t['local']:.1f} s, broker {t['broker']:.1f} s "
+                  f"({t['broker'] / t['local'] - 1:+.1%}), identical grades: {same}", flush=True)
+            shutil.rmtree(local)
+            shutil.rmtree(remote)
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    n = students * len(names)
+    lines = ["## Through the broker", "",
+             f"{students} students x {len(names)} notebooks = {n} notebooks. Local: `grade --workers {workers}` "
+             f"(a pool of {workers} processes). Broker: `grade --broker` with a redis-server on loopback and "
+             f"{workers} `worker` processes of one kernel each on the same {os.cpu_count()} cores, each with its "
+             "own scratch folder, the course sent in the jobs. Both sandboxed, taking turns on identical roots; "
+             "the workers are started once, before the first round, so their own canary of each assignment "
+             "(the solution and the blank release a worker has not graded for the run's canary, up to "
+             f"{2 * len(names)} notebooks per worker) falls in round 0 only; every round grades the run's "
+             f"canary ({2 * len(names)} notebooks) before the class, in both modes.", "",
+             "| round | load at start | local pool (s) | broker (s) | broker against local | identical grades |",
+             "| ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r, (t, same, load) in enumerate(rows):
+        lines.append(f"| {r}{' (workers cold)' if r == 0 else ''} | {load:.2f} | {t['local']:.1f} | "
+                     f"{t['broker']:.1f} | {t['broker'] / t['local'] - 1:+.1%} | {'yes' if same else 'NO'} |")
+    if len(rows) > 1:
+        warm = [t["broker"] / t["local"] - 1 for t, _, _ in rows[1:]]
+        lines += ["", f"Median over the rounds after the first: the broker takes {statistics.median(warm):+.1%} "
+                      "against the local pool."]
+    return lines
+
+
 def scores(root):
     import sqlite3
 
@@ -160,7 +267,12 @@ def main(argv=None):
     parser.add_argument("--scaling", action="store_true")
     parser.add_argument("--scaling-students", type=int, default=3)
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "grading.md"))
+    parser.add_argument("--broker", action="store_true", help="also grade through Celery and Redis")
+    parser.add_argument("--only-broker", action="store_true",
+                        help="only the broker against the local pool; replaces that section of --out")
     args = parser.parse_args(argv)
+    if args.only_broker:
+        return main_broker(args, argv)
 
     names = assignments()
     notebooks = {a: [student_notebook(a, kind) for kind in ("full", "partial", "wrong")] for a in names}
@@ -207,9 +319,28 @@ def main(argv=None):
         if args.scaling:
             k = args.scaling_students
             lines += scaling(tmp, names, notebooks, k, args.workers)
+        if args.broker:
+            lines += [""] + broker_comparison(tmp, names, notebooks, args.students, args.workers, max(args.rounds, 2))
     lines += ["", "Produced by `python benchmarks/bench_grading.py " + " ".join(argv or sys.argv[1:]) + "`.", ""]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+def main_broker(args, argv):
+    names = assignments()
+    notebooks = {a: [student_notebook(a, kind) for kind in ("full", "partial", "wrong")] for a in names}
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        lines = broker_comparison(Path(tmp), names, notebooks, args.students, args.workers, max(args.rounds, 2))
+    lines += ["", f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}. "
+                  "Produced by `python benchmarks/bench_grading.py " + " ".join(argv or sys.argv[1:]) + "`.", ""]
+    out = Path(args.out)
+    text = out.read_text() if out.exists() else ""
+    if "\n## Through the broker" in text:
+        before, after = text.split("\n## Through the broker", 1)
+        rest = after.split("\n## ", 1)
+        text = before.rstrip("\n") + ("\n\n## " + rest[1] if len(rest) > 1 else "\n")
+    out.write_text(text.rstrip("\n") + "\n\n" + "\n".join(lines))
     print("\n".join(lines))
 
 
