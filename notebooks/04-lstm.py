@@ -53,6 +53,7 @@ from rnnkit.testing import assert_close, assert_shape, forbid_reference
 # LSTM is not available (rnnkit.sealed_for() names the assignment), and the demonstrations that
 # would need it use your functions or are left out.
 QUICK = bool(os.environ.get("NBGRADER_EXECUTION")) or rnnkit.sealed_for() is not None
+SEALED = rnnkit.sealed_for() is not None  # graded with the grader's rnnkit: its reference is stubbed
 np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]
@@ -159,7 +160,7 @@ plt.show()
 # and $h_{t-1}$; the second mode of this explorer, further down, shows that.)
 
 # %%
-if QUICK:  # while the notebook is graded, rnnkit's LSTM (which the explorer runs) is not available
+if SEALED:  # while the notebook is graded, rnnkit's LSTM (which the explorer runs) is not available
     print("The explorer is not shown while the notebook is graded.")
 else:
     from rnnkit.widgets.lstm_gates import LSTMGateExplorer
@@ -645,7 +646,7 @@ from rnnkit.tasks import chance_loss, recall_batch
 def yours_or_rnnkit(name, student_forward, student_backward):
     """Your forward and backward if they run on a small case, else rnnkit's (saying which failed).
 
-    While the notebook is graded (QUICK) rnnkit's LSTM is not available: then it returns None
+    While the notebook is graded (SEALED) rnnkit's LSTM is not available: then it returns None
     when yours fail, and the cells below skip the LSTM.
     """
     rng = np.random.default_rng(0)
@@ -664,7 +665,7 @@ def yours_or_rnnkit(name, student_forward, student_backward):
     if failed is None:
         print(f"{name}: using your {student_forward.__name__} and {student_backward.__name__}")
         return student_forward, student_backward
-    if QUICK:
+    if SEALED:
         print(f"{name}: {failed}; the LSTM is left out of this experiment")
         return None
     print(f"{name}: {failed}; so this uses rnnkit's")
@@ -743,7 +744,7 @@ plt.show()
 # distractors; change the first token and watch which units change their cell state.
 
 # %%
-if QUICK or "LSTM" not in runs:  # while graded, the explorer's LSTM (rnnkit's) is not available
+if SEALED or "LSTM" not in runs:  # while graded, the explorer's LSTM (rnnkit's) is not available
     print("The explorer of the trained LSTM is not shown while the notebook is graded.")
 else:
     lstm_params = runs["LSTM"][1]
@@ -759,7 +760,7 @@ else:
 # gate is a dial, not a switch.
 
 # %%
-if QUICK or "LSTM" not in runs:  # while graded, the gate trace (rnnkit's LSTM) is not available
+if SEALED or "LSTM" not in runs:  # while graded, the gate trace (rnnkit's LSTM) is not available
     print("The histogram of the forget gates is not drawn while the notebook is graded.")
 else:
     from rnnkit.widgets.lstm_gates import trained_trace

@@ -45,6 +45,7 @@ from rnnkit.testing import assert_close, assert_shape, forbid_reference
 # available (rnnkit.sealed_for() names the assignment), and the demonstrations that need it
 # use your functions or are left out.
 QUICK = bool(os.environ.get("NBGRADER_EXECUTION")) or rnnkit.sealed_for() is not None
+SEALED = rnnkit.sealed_for() is not None  # graded with the grader's rnnkit: its reference is stubbed
 np.set_printoptions(precision=4, suppress=True)
 
 # %% [markdown]
@@ -104,7 +105,7 @@ for D, H in ((5, 32), (64, 128), (128, 256)):
 # `z = 0` and `u` large, move `r` from 1 to 0 to see the reset cut the unit off its own past.
 
 # %%
-if QUICK:  # while the notebook is graded, rnnkit's GRU (which the explorer runs) is not available
+if SEALED:  # while the notebook is graded, rnnkit's GRU (which the explorer runs) is not available
     print("The explorer is not shown while the notebook is graded.")
 else:
     from rnnkit.widgets.gru_gates import GRUGateExplorer
@@ -167,7 +168,7 @@ Wx, Wh, b = rng.normal(size=(D, 3 * H)), rng.normal(size=(H, 3 * H)) / np.sqrt(H
 flip = np.ones(3 * H)
 flip[H:2 * H] = -1.0                       # negate the z block
 h_mirrored = gru_mirrored_forward(x, h0, Wx, Wh, b)
-if not QUICK:
+if not SEALED:
     h_rnnkit, _ = rnnkit.gru_forward(x, h0, Wx * flip, Wh * flip, b * flip)
     print("largest difference, same weights:        ", np.abs(h_mirrored - rnnkit.gru_forward(x, h0, Wx, Wh, b)[0]).max())
     print("largest difference, z columns negated:   ", np.abs(h_mirrored - h_rnnkit).max())
@@ -222,7 +223,7 @@ print("unit 1 sees h_prev after the reset?  after:", bool(after[0, 1] != 0), "  
 from rnnkit.optim import Adam
 
 
-if not QUICK:
+if not SEALED:
     def fit_step(teacher, reset_after, start, steps, batch=128, seed=0):
         """Fit a GRU step (reset_after as given) to the teacher's h_next; return the loss curve."""
         rng = np.random.default_rng(seed)
@@ -726,7 +727,7 @@ from rnnkit.tasks import chance_loss, recall_batch
 def yours_or_rnnkit():
     """Your gru_forward and gru_backward if they run on a small case, else rnnkit's (saying which failed).
 
-    While the notebook is graded (QUICK) rnnkit's GRU is not available: then it returns None
+    While the notebook is graded (SEALED) rnnkit's GRU is not available: then it returns None
     when yours fail, and the GRU is left out.
     """
     rng = np.random.default_rng(0)
@@ -745,7 +746,7 @@ def yours_or_rnnkit():
     if failed is None:
         print("GRU: using your gru_forward and gru_backward")
         return gru_forward, gru_backward
-    if QUICK:
+    if SEALED:
         print(f"GRU: {failed}; the GRU is left out of this comparison")
         return None
     print(f"GRU: {failed}; so this uses rnnkit's")
@@ -818,7 +819,7 @@ def time_per_step(kind, repeats, T=LENGTH, N=32, H=32, D=5):
 
 
 samples = {"LSTM": [], "GRU": []}
-if not QUICK:  # while the notebook is graded, rnnkit's GRU is not available to time
+if not SEALED:  # while the notebook is graded, rnnkit's GRU is not available to time
     for _ in range(5):
         samples["LSTM"].append(time_per_step("lstm", 5))
         samples["GRU"].append(time_per_step("gru", 5))
@@ -853,7 +854,7 @@ print(f"(recurrent layer only; read-out of {runs['LSTM'][1]['Wy'].size + 4} para
 # near 1 after step 0, so their state barely moves through the distractors.
 
 # %%
-if QUICK or "GRU" not in runs:  # while graded, the explorer's GRU (rnnkit's) is not available
+if SEALED or "GRU" not in runs:  # while graded, the explorer's GRU (rnnkit's) is not available
     print("The explorer of the trained GRU is not shown while the notebook is graded.")
 else:
     tokens = np.random.default_rng(1).integers(0, 4, LENGTH)

@@ -61,13 +61,14 @@ from rnnkit.variants.compare import flatten
 # and attention layers are not available (rnnkit.sealed_for() names the assignment), and the
 # demonstrations that need them are left out.
 QUICK = bool(os.environ.get("NBGRADER_EXECUTION")) or rnnkit.sealed_for() is not None
+SEALED = rnnkit.sealed_for() is not None  # graded with the grader's rnnkit: its reference is stubbed
 np.set_printoptions(precision=4, suppress=True)
 
 
 def working(fn, fallback, *probe):
     """fn if calling it on the probe arguments works, else fallback, saying which function failed and why.
 
-    While the notebook is graded (QUICK) rnnkit's versions of the exercises are not available:
+    While the notebook is graded (SEALED) rnnkit's versions of the exercises are not available:
     then it returns None when fn fails, and the cell leaves out what needs it.
     """
     try:
@@ -75,7 +76,7 @@ def working(fn, fallback, *probe):
         return fn
     except Exception as exc:
         failed = f"your {fn.__name__} raised {type(exc).__name__}: {exc}"
-    if QUICK:
+    if SEALED:
         print(f"{failed}; this cell leaves out what needs it")
         return None
     print(f"{failed}; this cell uses rnnkit's instead")
@@ -163,7 +164,7 @@ def train(loss_fn, params, batches, steps, lr=1e-2):
     return losses
 
 
-if not QUICK:
+if not SEALED:
     rng = np.random.default_rng(0)
     steps = 60 if QUICK else 200
     curves, accuracy = {}, {}
@@ -436,7 +437,7 @@ checks.check_stacked_inputs(stacked_rnn_forward, N=1, T=1, D=1, H=1, L=1, seed=3
 # same weights).
 
 # %%
-if not QUICK:
+if not SEALED:
     rng = np.random.default_rng(2)
     L_deep, H_deep = 8, 16
     deep = [V.init_params("gru", H_deep, H_deep, rng) for _ in range(L_deep)]
@@ -768,7 +769,7 @@ checks.check_attention_inputs(dot_attention, N=1, S=2, H=1, seed=31)
 # and encoder states of the trained model, and draw them.
 
 # %%
-if not QUICK:
+if not SEALED:
     K_tok, S_len, H_att = 6, 6, 32
     rng = np.random.default_rng(7)
     eye = np.eye(K_tok)
@@ -854,7 +855,7 @@ from rnnkit.variants.compare import compare_variants, markdown_table
 
 from IPython.display import Markdown, display
 
-if not QUICK:
+if not SEALED:
     start = time.perf_counter()
     results = compare_variants(T=10, H=16, N=16, steps=5 if QUICK else 40, lr=1e-2, n_test=128)
     display(Markdown(markdown_table(results)))

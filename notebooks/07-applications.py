@@ -53,10 +53,10 @@ from rnnkit.optim import Adam
 # graded (nbgrader sets NBGRADER_EXECUTION) or with RNNKIT_QUICK=1; minutes each with
 # RNNKIT_FULL=1, as in benchmarks/bench_charlm.py.
 QUICK = bool(os.environ.get("NBGRADER_EXECUTION") or os.environ.get("RNNKIT_QUICK"))
-# While the notebook is graded (nbgrader sets NBGRADER_EXECUTION; the grader's rnnkit names the
-# assignment in rnnkit.sealed_for()), rnnkit's sampler, clipping, windowing and training-step
-# reference are not available: the demonstrations use your functions or are left out.
-GRADED = bool(os.environ.get("NBGRADER_EXECUTION")) or rnnkit.sealed_for() is not None
+# While the grader grades the notebook (its rnnkit names the assignment in rnnkit.sealed_for()),
+# rnnkit's sampler, clipping, windowing and training-step reference are not available: the
+# demonstrations use your functions or are left out.
+GRADED = rnnkit.sealed_for() is not None
 FULL = bool(os.environ.get("RNNKIT_FULL")) and not QUICK
 
 
