@@ -18,6 +18,28 @@ ARTIFACTS = ROOT / "test-artifacts"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright, one for every test of a worker that needs it.
+
+    Playwright's synchronous API runs one instance per process: the browser tests and the hub
+    tests, which pytest-xdist may give the same worker, share this one.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (make system-deps) to run the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 _times = {}  # notebook -> (seconds, budget, outcome)
 _caught = defaultdict(lambda: [0, 0])  # notebook -> [caught, total]
 

@@ -34,9 +34,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "jupyterhub"
 HUBCTL = DEPLOY / "hubctl.py"
 ARTIFACTS = ROOT / "test-artifacts" / "hub"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 BROWSER_STUDENTS = 3
 LOAD_STUDENTS = 30
 STARTUP_SECONDS = 60
@@ -274,15 +271,9 @@ def hub():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (make system-deps)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(chromium):
+    """The session's Chromium (tests/conftest.py): one Playwright per process, shared with the browser tests."""
+    return chromium
 
 
 @pytest.fixture(scope="module")
