@@ -32,7 +32,7 @@ def normalise_flag(text):
 
 
 def cell_scores(nb):
-    """{grade_id: (score, max_score, message)} of an executed notebook's grade cells."""
+    """{grade_id: (score, max_score, message, shows a value)} of an executed notebook's grade cells."""
     out = {}
     for cell in nb.cells:
         if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):

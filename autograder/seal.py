@@ -136,7 +136,7 @@ def sealed_definitions(assignment, package=PACKAGE):
     return out
 
 
-def _module_level(tree, names, rel, defs, imports):
+def _module_level(tree, names):
     """Line spans of top-level statements (not definitions) that use a sealed name at import time."""
     spans = []
     for node in tree.body:
@@ -191,7 +191,7 @@ def _rewrite(source, names, module, assignment):
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             spans.append((first, node.end_lineno, _stub(node, f"{module}.{node.name}", assignment)))
     # a table built at import time from sealed functions becomes a value that raises when used
-    for first, last, targets in _module_level(tree, names, None, None, None):
+    for first, last, targets in _module_level(tree, names):
         spans.append((first, last, [f"{t} = __import__('rnnkit._sealed', fromlist=['_']).SealedValue("
                                     f"{module + '.' + t!r}, {assignment!r})" for t in targets] or ["pass"]))
     for first, last, stub in sorted(spans, reverse=True):
