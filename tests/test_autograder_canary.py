@@ -6,8 +6,6 @@ solution must earn every point, the release none, and no grade cell may end with
 expression that shows a value (nbgrader would read it as a partial score). A grade cell
 of the small demo course that does end so is refused by name.
 """
-import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,15 +23,8 @@ ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir(
 
 
 def course_copy(tmp):
-    root = tmp / "course"
-    shutil.copytree(ROOT / "solutions", root / "solutions")
-    shutil.copytree(ROOT / "course", root / "course")
-    (root / "autograder").mkdir()
-    config = (ROOT / "autograder" / "nbgrader_config.py").read_text()
-    config = re.sub(r"^HERE = .*$", f"HERE = {str(root / 'autograder')!r}", config, flags=re.M)
-    config = re.sub(r"^ROOT = .*$", f"ROOT = {str(root)!r}", config, flags=re.M)
-    (root / "autograder" / "nbgrader_config.py").write_text(config)
-    return root / "autograder" / "nbgrader_config.py"
+    """The whole course, copied with its own configuration; the path of that configuration."""
+    return course.copy_of_the_course(tmp) / "autograder" / "nbgrader_config.py"
 
 
 def canary(config, *args):

@@ -11,7 +11,6 @@ grades of its honest twin, cell by cell); the honest students get what serial
 ``nbgrader autograde`` gives them. Then the sealed rnnkit, the canary and the feedback.
 """
 import os
-import re
 import shutil
 import sqlite3
 import subprocess
@@ -21,6 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.autograder_fixtures import course
 from tests.test_autograder_hostile import sandbox_or_skip
 
 pytestmark = pytest.mark.xdist_group("autograder")
@@ -141,15 +141,7 @@ CASES = {
 
 def course_root(tmp):
     """A course root holding 01-rnn-basics only, with its own configuration and gradebook."""
-    root = tmp / "course"
-    for folder in ("solutions", "course"):
-        shutil.copytree(ROOT / folder / A, root / folder / A)
-    (root / "autograder").mkdir()
-    config = (ROOT / "autograder" / "nbgrader_config.py").read_text()
-    config = re.sub(r"^HERE = .*$", f"HERE = {str(root / 'autograder')!r}", config, flags=re.M)
-    config = re.sub(r"^ROOT = .*$", f"ROOT = {str(root)!r}", config, flags=re.M)
-    (root / "autograder" / "nbgrader_config.py").write_text(config)
-    return root
+    return course.copy_of_the_course(tmp, [A])
 
 
 def solution_answers():

@@ -149,3 +149,22 @@ def grades(root):
             totals[student] = submission.score
             per_cell[student] = {g.name: g.auto_score for nb in submission.notebooks for g in nb.grades}
     return per_cell, totals
+
+
+def copy_of_the_course(tmp, assignments=None):
+    """A course root in ``tmp`` with the real course's ``assignments`` (all by default), from
+    solutions/ and course/, and its own nbgrader configuration and gradebook."""
+    import re
+
+    repo = Path(__file__).resolve().parents[2]
+    root = Path(tmp) / "course"
+    for folder in ("solutions", "course"):
+        names = assignments or sorted(p.name for p in (repo / "solutions").iterdir() if p.is_dir())
+        for name in names:
+            shutil.copytree(repo / folder / name, root / folder / name)
+    (root / "autograder").mkdir()
+    config = (repo / "autograder" / "nbgrader_config.py").read_text()
+    config = re.sub(r"^HERE = .*$", f"HERE = {str(root / 'autograder')!r}", config, flags=re.M)
+    config = re.sub(r"^ROOT = .*$", f"ROOT = {str(root)!r}", config, flags=re.M)
+    (root / "autograder" / "nbgrader_config.py").write_text(config)
+    return root
